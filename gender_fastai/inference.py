@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GenderModelError', 'export_learner', 'load_model', 'image_paths', 'check_image', 'predict_files']
 
-# %% ../nbs/03_inference.ipynb #a1790084
+# %% ../nbs/03_inference.ipynb #2307c0ff
 import os, pickle, zipfile, warnings
 from pathlib import Path
 import pandas as pd, torch
@@ -15,7 +15,7 @@ from fastai.learner import Learner, load_learner
 from fastprogress.fastprogress import progress_bar
 from .data import GenderError, CLASSES, IMG_EXTS
 
-# %% ../nbs/03_inference.ipynb #29064db2
+# %% ../nbs/03_inference.ipynb #9a187b9c
 class GenderModelError(GenderError):
     "A model file that is missing, damaged or not a gender_fastai model"
 
@@ -27,7 +27,7 @@ def export_learner(learn:Learner, path):
     finally: tmp.unlink(missing_ok=True)
     return path
 
-# %% ../nbs/03_inference.ipynb #c07f9dd2
+# %% ../nbs/03_inference.ipynb #9fa3ebcc
 def load_model(path, cpu:bool=True):
     "Load a learner exported by `export_learner` (a fastai pickle: trusted files only)"
     path = Path(path)
@@ -42,7 +42,7 @@ def load_model(path, cpu:bool=True):
         raise GenderModelError(f"{path} is a fastai file but not a female/male classifier of gender_fastai.")
     return learn
 
-# %% ../nbs/03_inference.ipynb #b519213c
+# %% ../nbs/03_inference.ipynb #53a60a14
 def image_paths(paths):
     "Files in `paths`, with folders expanded to the images inside them (recursively, sorted)"
     out = []
@@ -58,7 +58,7 @@ def check_image(path):
         with Image.open(path) as im: im.convert('RGB')
     except Exception as e: return f"unreadable image ({type(e).__name__}: {str(e)[:80]})"
 
-# %% ../nbs/03_inference.ipynb #279ac050
+# %% ../nbs/03_inference.ipynb #2ced97cd
 def predict_files(learn:Learner, paths, bs:int=64, progress:bool=True):
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`"
     files = image_paths(paths)
@@ -70,7 +70,7 @@ def predict_files(learn:Learner, paths, bs:int=64, progress:bool=True):
         learn.model.eval()
         with torch.inference_mode():
             probs = torch.cat([learn.model(xb[0] if isinstance(xb, tuple) else xb).float().softmax(1).cpu()
-                               for xb in progress_bar(dl, display=progress)])
+                               for xb in (progress_bar(dl) if progress else dl)])
     p = dict(zip(good, probs))
     rows = [(str(f), learn.dls.vocab[int(p[f].argmax())], float(p[f].max()), '') if f in p else (str(f), '', float('nan'), errors[f]) for f in files]
     return pd.DataFrame(rows, columns=['file', 'label', 'probability', 'error'])

@@ -1,0 +1,87 @@
+"End to end through the console scripts, each in a fresh process, as a user runs them."
+import os, sys, subprocess, csv, pytest
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+def run(*args, env=None, unset=()):
+    env = {k: v for k, v in {**os.environ, 'PYTHONWARNINGS': 'ignore', **(env or {})}.items() if k not in unset}
+    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True, timeout=600, env=env)
+
+@pytest.fixture(scope='module')
+def model(small_dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp('model')/'model.pkl'
+    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '2', '--bs', '40', '--out', out)
+    assert r.returncode == 0, r.stderr
+    return out, r.stdout
+
+def test_train_prints_epochs_and_exports(model):
+    out, stdout = model
+    lines = stdout.splitlines()
+    assert [l.split()[1] for l in lines if l.startswith('epoch ')] == ['1/2', '2/2']
+    assert 'accuracy' in lines[0] and 'valid_loss' in lines[0]
+    acc = float(next(l for l in lines if l.startswith('final validation accuracy')).split()[3])
+    assert 0 <= acc <= 1 and '(60 images)' in stdout
+    assert out.is_file() and not list(out.parent.glob('.*partial'))
+
+def test_predict_files_folders_and_csv(model, gender_path, tmp_path):
+    out, _ = model
+    imgs = [gender_path/'Validation'/'female'/'112944.jpg.jpg', gender_path/'Validation'/'male']
+    r = run('gender_fastai_predict', out, *imgs, '--csv', tmp_path/'preds.csv')
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1001
+    label, prob, fn = lines[0].split(maxsplit=2)
+    assert label in ('female', 'male') and 0.5 <= float(prob) <= 1 and fn.endswith('112944.jpg.jpg')
+    rows = list(csv.DictReader(open(tmp_path/'preds.csv')))
+    assert len(rows) == 1001 and list(rows[0]) == ['file', 'label', 'probability', 'error']
+
+def test_predict_reports_unreadable_and_goes_on(model, gender_path, tmp_path):
+    out, _ = model
+    (tmp_path/'bad.jpg').write_bytes(b'not an image')
+    r = run('gender_fastai_predict', out, tmp_path/'bad.jpg', gender_path/'Validation'/'female'/'112944.jpg.jpg')
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith('error   unreadable image') and lines[0].endswith('bad.jpg')
+    assert lines[1].split()[0] in ('female', 'male')
+
+def test_exported_model_predicts_in_fresh_process(model, gender_path):
+    out, _ = model
+    code = ("from fastai.learner import load_learner; import sys; learn = load_learner(sys.argv[1]); "
+            "lbl, idx, p = learn.predict(sys.argv[2]); print(lbl, int(idx), round(float(p.sum()), 4), list(learn.dls.vocab))")
+    r = subprocess.run([sys.executable, '-W', 'ignore', '-c', code, str(out), str(gender_path/'Validation'/'male'/'063443.jpg.jpg')],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lbl, idx, total, *_ = r.stdout.splitlines()[-1].split()  # fastai's predict draws a progress bar first
+    assert lbl in ('female', 'male') and ['female', 'male'][int(idx)] == lbl and total == '1.0'
+    assert r.stdout.strip().endswith("['female', 'male']")
+
+@pytest.mark.parametrize('args, message', [
+    (['--data', '/no/such/folder'], '/no/such/folder: no such folder'),
+    (['--arch', 'resnet1000'], "Unknown architecture 'resnet1000'"),
+])
+def test_train_bad_input_one_line(args, message, small_dataset):
+    r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
+    assert r.returncode == 2 and r.stdout == ''
+    assert r.stderr.startswith('gender_fastai_train: error: ') and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+def test_train_one_class_folder(tmp_path, small_dataset):
+    import shutil
+    shutil.copytree(small_dataset/'Training'/'female', tmp_path/'train'/'female')
+    shutil.copytree(small_dataset/'Validation'/'female', tmp_path/'valid'/'female')
+    r = run('gender_fastai_train', '--data', tmp_path, '--epochs', '1', '--out', tmp_path/'m.pkl')
+    assert r.returncode == 2 and 'the train split has only female images' in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path/'m.pkl').exists()
+
+def test_train_kaggle_without_credentials(tmp_path):
+    r = run('gender_fastai_train', '--data', 'cashutosh/gender-classification-dataset',
+            env={'KAGGLE_CONFIG_DIR': str(tmp_path), 'FASTAI_HOME': str(tmp_path/'fastai')}, unset=('KAGGLE_USERNAME', 'KAGGLE_KEY', 'KAGGLE_API_TOKEN'))
+    assert r.returncode == 2, r.stderr
+    assert 'No Kaggle credentials' in r.stderr and '~/.kaggle/kaggle.json' in r.stderr and len(r.stderr.splitlines()) == 1
+
+def test_predict_bad_model_and_missing_image(model, tmp_path):
+    (tmp_path/'fake.pkl').write_text('hello')
+    r = run('gender_fastai_predict', tmp_path/'fake.pkl', tmp_path)
+    assert r.returncode == 2 and 'is not a gender_fastai model' in r.stderr and len(r.stderr.splitlines()) == 1
+    r = run('gender_fastai_predict', model[0], tmp_path/'missing.jpg')
+    assert r.returncode == 2 and 'missing.jpg: no such file or folder' in r.stderr

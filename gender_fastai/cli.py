@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['user_errors', 'train', 'predict']
 
-# %% ../nbs/04_cli.ipynb #81a24fba
+# %% ../nbs/04_cli.ipynb #6afb4e30
 import sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse, Param
 from .data import GenderError
 
-# %% ../nbs/04_cli.ipynb #00ca9e17
+# %% ../nbs/04_cli.ipynb #2e988ad9
 @contextmanager
 def user_errors(prog:str):
     "Print a `GenderError` as one line `prog: error: ...` on stderr and exit with status 2"
@@ -21,7 +21,7 @@ def user_errors(prog:str):
         print(f"{prog}: error: {e}", file=sys.stderr, flush=True)
         sys.exit(2)
 
-# %% ../nbs/04_cli.ipynb #8fa628f5
+# %% ../nbs/04_cli.ipynb #52ebb821
 @call_parse
 def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, or Kaggle dataset `owner/name`
           arch:str='resnet9', # Architecture
@@ -42,7 +42,7 @@ def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, 
         print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
         print(f"exported: {export_learner(learn, out)}")
 
-# %% ../nbs/04_cli.ipynb #20fb2f0b
+# %% ../nbs/04_cli.ipynb #c167791a
 @call_parse
 def predict(model:str, # Model file written by gender_fastai_train
             paths:Param("Images or folders of images", str, nargs='+'),

@@ -1,0 +1,49 @@
+# The two commands of the README: `make demo` (main job end to end) and `make test` (every check).
+# Both create the virtualenv first when it is missing or out of date.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data/gender-sample
+EPOCHS ?= 10
+MODEL ?= models/model.pkl
+
+.PHONY: venv demo test sync nbtest pytest slow bench clean
+
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(BIN)/gender_fastai_train --data $(DATA) --epochs $(EPOCHS) --out $(MODEL)
+	$(BIN)/gender_fastai_predict $(MODEL) $$(ls -d $(DATA)/Validation/female/* | head -3) $$(ls -d $(DATA)/Validation/male/* | head -3)
+
+test: venv sync nbtest pytest
+
+# nbdev_export and nbdev_clean must leave the working tree as it was: library in sync, notebooks clean.
+sync: venv
+	@before="$$(git status --porcelain; git diff)"; \
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean; \
+	after="$$(git status --porcelain; git diff)"; \
+	if [ "$$before" != "$$after" ]; then echo "nbdev_export/nbdev_clean changed files: the library or notebooks were out of sync or unclean; commit the result." >&2; git status --short >&2; exit 1; fi; \
+	echo "notebooks clean and library in sync"
+
+nbtest: venv
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+pytest: venv
+	$(BIN)/python -m pytest -q tests
+
+# The long cells (full training runs) marked `#| slow`.
+slow: venv
+	$(BIN)/nbdev_test --n_workers 1 --flags slow --timing
+
+bench: venv
+	$(BIN)/python bench/train.py --data $(DATA)
+
+clean:
+	rm -rf $(VENV) _proc _docs build dist *.egg-info

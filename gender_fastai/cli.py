@@ -5,23 +5,29 @@
 # %% auto #0
 __all__ = ['user_errors', 'train', 'predict']
 
-# %% ../nbs/04_cli.ipynb #6afb4e30
+# %% ../nbs/04_cli.ipynb #f238b179
 import sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse, Param
-from .data import GenderError
+with warnings.catch_warnings():
+    warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
+    from gender_fastai.data import GenderError
 
-# %% ../nbs/04_cli.ipynb #2e988ad9
+# %% ../nbs/04_cli.ipynb #5354b605
 @contextmanager
 def user_errors(prog:str):
-    "Print a `GenderError` as one line `prog: error: ...` on stderr and exit with status 2"
-    try: yield
-    except GenderError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr, flush=True)
-        sys.exit(2)
+    "Show our warnings as one line `prog: warning: ...`, and a `GenderError` as `prog: error: ...` with exit status 2"
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # other libraries' deprecation notices are not for the user of a command
+        warnings.filterwarnings('always', category=UserWarning, module='gender_fastai')
+        warnings.showwarning = lambda msg, *args, **kwargs: print(f"{prog}: warning: {msg}", file=sys.stderr, flush=True)
+        try: yield
+        except GenderError as e:
+            print(f"{prog}: error: {e}", file=sys.stderr, flush=True)
+            sys.exit(2)
 
-# %% ../nbs/04_cli.ipynb #52ebb821
+# %% ../nbs/04_cli.ipynb #81434a8b
 @call_parse
 def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, or Kaggle dataset `owner/name`
           arch:str='resnet9', # Architecture
@@ -42,7 +48,7 @@ def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, 
         print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
         print(f"exported: {export_learner(learn, out)}")
 
-# %% ../nbs/04_cli.ipynb #c167791a
+# %% ../nbs/04_cli.ipynb #8537e47a
 @call_parse
 def predict(model:str, # Model file written by gender_fastai_train
             paths:Param("Images or folders of images", str, nargs='+'),

@@ -85,3 +85,16 @@ def test_predict_bad_model_and_missing_image(model, tmp_path):
     assert r.returncode == 2 and 'is not a gender_fastai model' in r.stderr and len(r.stderr.splitlines()) == 1
     r = run('gender_fastai_predict', model[0], tmp_path/'missing.jpg')
     assert r.returncode == 2 and 'missing.jpg: no such file or folder' in r.stderr
+
+def test_train_skips_unreadable_and_stops_cleanly_on_truncated(small_dataset, tmp_path):
+    import shutil
+    data = tmp_path/'data'; shutil.copytree(small_dataset, data)
+    (data/'Training'/'male'/'empty.jpg').touch()
+    r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.pkl')
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith('gender_fastai_train: warning: skipped 1 unreadable image(s), e.g. ') and 'empty.jpg' in r.stderr
+    good = next((data/'Training'/'female').iterdir()).read_bytes()
+    (data/'Training'/'female'/'cut.jpg').write_bytes(good[:len(good)//2])
+    r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m2.pkl')
+    assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith('gender_fastai_train: error: ') and 'cut.jpg: unreadable image' in r.stderr
+    assert not (tmp_path/'m2.pkl').exists()

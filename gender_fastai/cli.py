@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['user_errors', 'train', 'predict']
 
-# %% ../nbs/04_cli.ipynb #f238b179
+# %% ../nbs/04_cli.ipynb #f178d33e
 import sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
     from gender_fastai.data import GenderError
 
-# %% ../nbs/04_cli.ipynb #5354b605
+# %% ../nbs/04_cli.ipynb #d19312e7
 @contextmanager
 def user_errors(prog:str):
     "Show our warnings as one line `prog: warning: ...`, and a `GenderError` as `prog: error: ...` with exit status 2"
@@ -27,7 +27,7 @@ def user_errors(prog:str):
             print(f"{prog}: error: {e}", file=sys.stderr, flush=True)
             sys.exit(2)
 
-# %% ../nbs/04_cli.ipynb #81434a8b
+# %% ../nbs/04_cli.ipynb #97f10ff7
 @call_parse
 def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, or Kaggle dataset `owner/name`
           arch:str='resnet9', # Architecture
@@ -48,7 +48,7 @@ def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, 
         print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
         print(f"exported: {export_learner(learn, out)}")
 
-# %% ../nbs/04_cli.ipynb #8537e47a
+# %% ../nbs/04_cli.ipynb #9259b628
 @call_parse
 def predict(model:str, # Model file written by gender_fastai_train
             paths:Param("Images or folders of images", str, nargs='+'),

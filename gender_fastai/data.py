@@ -10,7 +10,7 @@ __all__ = ['KAGGLE_DATASETS', 'CLASSES', 'IMG_EXTS', 'UTK_RACES', 'GenderError',
            'PadCropFlip', 'unreadable', 'verify_items', 'FaceImage', 'gender_block', 'default_workers', 'gender_dls',
            'dls_stats']
 
-# %% ../nbs/00_data.ipynb #e19de0c7
+# %% ../nbs/00_data.ipynb #c9056930
 import os, re, io, json, shutil, hashlib, zipfile, tempfile, warnings, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
@@ -22,14 +22,14 @@ from fastai.vision.augment import Resize, ResizeMethod
 from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
 
-# %% ../nbs/00_data.ipynb #3899df3c
+# %% ../nbs/00_data.ipynb #c84f3cf9
 class GenderError(Exception):
     "Base of the errors a user can cause and fix: the message says what is wrong and what to do"
 
 class GenderDataError(GenderError, ValueError):
     "A problem with a dataset or a download"
 
-# %% ../nbs/00_data.ipynb #e1fe42c4
+# %% ../nbs/00_data.ipynb #08ad7ed3
 def sample_data(name:str=''): # Sub-folder, e.g. `gender-sample`
     "Path to the shared sample data, for docs, tests and benchmarks"
     if os.environ.get('GENDER_FASTAI_SAMPLES'): return Path(os.environ['GENDER_FASTAI_SAMPLES'])/name
@@ -37,7 +37,7 @@ def sample_data(name:str=''): # Sub-folder, e.g. `gender-sample`
         if (d/'shared'/'data').is_dir(): return d/'shared'/'data'/name
     raise GenderDataError("Sample data not found: set GENDER_FASTAI_SAMPLES to the folder that holds gender-sample/ and utkface-sample/.")
 
-# %% ../nbs/00_data.ipynb #c86642ae
+# %% ../nbs/00_data.ipynb #7a8ec7bb
 KAGGLE_DATASETS = {'gender-classification-dataset': 'cashutosh/gender-classification-dataset', # 47k+12k CelebA-derived crops
                    'gender-dataset': 'yasserhessein/gender-dataset'}
 
@@ -59,7 +59,7 @@ def kaggle_api():
     except (Exception, SystemExit): raise GenderDataError(_NO_CREDS) from None
     return api
 
-# %% ../nbs/00_data.ipynb #ce2a0472
+# %% ../nbs/00_data.ipynb #0a913873
 def safe_unzip(zip_path, dest):
     "Extract `zip_path` into `dest`, refusing corrupt archives and members that escape `dest`"
     dest = Path(dest).resolve()
@@ -72,7 +72,7 @@ def safe_unzip(zip_path, dest):
         raise GenderDataError(f"{zip_path} is not a complete zip archive ({e}): the download was probably interrupted; delete it and try again.") from None
     return dest
 
-# %% ../nbs/00_data.ipynb #cc53087e
+# %% ../nbs/00_data.ipynb #9e5c008b
 def _download_error(slug, e):
     import requests
     if isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)):
@@ -103,7 +103,7 @@ def download_kaggle(name:str, # `owner/dataset`, or a short name from `KAGGLE_DA
         out.rename(dest)
     return dest
 
-# %% ../nbs/00_data.ipynb #6799d578
+# %% ../nbs/00_data.ipynb #4c0981f4
 class FakeKaggleApi:
     "Stands in for `KaggleApi` offline: 'downloads' a zip of `files` (name → bytes), or raises `error`"
     def __init__(self, files=None, error=None): store_attr(); self.calls = 0
@@ -113,7 +113,7 @@ class FakeKaggleApi:
         with zipfile.ZipFile(Path(path)/(slug.split('/')[1]+'.zip'), 'w') as z:
             for k,v in self.files.items(): z.writestr(k, v)
 
-# %% ../nbs/00_data.ipynb #31a5e9d8
+# %% ../nbs/00_data.ipynb #4d90ffc3
 def get_data(source): # A local folder, or a Kaggle dataset (`owner/name` or a key of `KAGGLE_DATASETS`)
     "The local folder of `source`, downloading it from Kaggle on first use"
     p = Path(source).expanduser()
@@ -121,7 +121,7 @@ def get_data(source): # A local folder, or a Kaggle dataset (`owner/name` or a k
     if str(source) in KAGGLE_DATASETS or re.fullmatch(r'[\w.-]+/[\w.-]+', str(source)): return download_kaggle(str(source))
     raise GenderDataError(f"{source}: no such folder, and not a Kaggle dataset name like cashutosh/gender-classification-dataset.")
 
-# %% ../nbs/00_data.ipynb #b520a44a
+# %% ../nbs/00_data.ipynb #55d49549
 CLASSES = ['female', 'male']
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'}
 _ALIASES = {'female':'female', 'females':'female', 'woman':'female', 'women':'female', 'f':'female',
@@ -138,7 +138,7 @@ def image_files(path):
 
 def _subdirs(path): return sorted(p for p in Path(path).iterdir() if p.is_dir() and not p.name.startswith(('.', '_')))
 
-# %% ../nbs/00_data.ipynb #f2967c40
+# %% ../nbs/00_data.ipynb #e267f0e2
 def random_split(n, valid_pct=0.2, seed=42):
     "A seeded boolean mask that marks `valid_pct` of `n` items as validation"
     mask = np.zeros(n, bool)
@@ -150,7 +150,7 @@ def _carve_valid(df, valid_pct, seed):
     df.loc[idx[random_split(len(idx), valid_pct, seed)], 'split'] = 'valid'
     return df
 
-# %% ../nbs/00_data.ipynb #a6987ec8
+# %% ../nbs/00_data.ipynb #17ed9a63
 def _check_classes(df, where):
     for split in ('train', 'valid'):
         found = sorted(set(df.label[df.split == split]))
@@ -167,7 +167,7 @@ def _class_rows(folder, split):
     if bad: raise GenderDataError(f"{folder}: unexpected class folder(s) {bad}; expected only female/ and male/ (or Female/Male, women/men).")
     return rows
 
-# %% ../nbs/00_data.ipynb #2cb4d333
+# %% ../nbs/00_data.ipynb #f94ba59e
 def folder_items(path, valid_pct=0.2, seed=42):
     "Items table from split folders with one folder per class, or bare class folders"
     path = Path(path)
@@ -177,7 +177,7 @@ def folder_items(path, valid_pct=0.2, seed=42):
     if 'valid' not in splits: df = _carve_valid(df, valid_pct, seed)
     return _check_classes(df, path)
 
-# %% ../nbs/00_data.ipynb #6299d3df
+# %% ../nbs/00_data.ipynb #fe3ef328
 UTK_RACES = ['White', 'Black', 'Asian', 'Indian', 'Others']
 _UTK_RE = re.compile(r'^(\d{1,3})_([01])_([0-4])_(\d+)\.')
 
@@ -186,7 +186,7 @@ def parse_utkface(name:str):
     if not (m := _UTK_RE.match(name)): return None
     return int(m[1]), CLASSES[1 - int(m[2])], UTK_RACES[int(m[3])]
 
-# %% ../nbs/00_data.ipynb #7aceddfe
+# %% ../nbs/00_data.ipynb #4a6a4762
 def utkface_items(path, valid_pct=0.2, seed=42):
     "Items table from UTKFace file names, with a seeded random split"
     rows, bad = [], 0
@@ -198,7 +198,7 @@ def utkface_items(path, valid_pct=0.2, seed=42):
     df.loc[random_split(len(df), valid_pct, seed), 'split'] = 'valid'
     return _check_classes(df, path)
 
-# %% ../nbs/00_data.ipynb #2cd493ab
+# %% ../nbs/00_data.ipynb #6a97425a
 def _celeba_table(path, stem, col):
     "Column `col` of CelebA's `stem.txt` or `stem.csv`, indexed by image file name, or `None`"
     if (f := path/f'{stem}.csv').exists(): t = pd.read_csv(f, index_col=0)
@@ -215,7 +215,7 @@ def _celeba_dir(path):
         if d.is_dir(): return d
     raise GenderDataError(f"{path}: no img_align_celeba/ folder next to the attribute file.")
 
-# %% ../nbs/00_data.ipynb #77aaf258
+# %% ../nbs/00_data.ipynb #b7c72639
 def celeba_items(path, valid_pct=0.2, seed=42):
     "Items table from CelebA's aligned images, `Male` attribute and official partition"
     path = Path(path); imgs = _celeba_dir(path)
@@ -231,7 +231,7 @@ def celeba_items(path, valid_pct=0.2, seed=42):
     else: df['split'] = part.reindex(keep).map({0: 'train', 1: 'valid', 2: 'test'}).fillna('train').values
     return _check_classes(df, path)
 
-# %% ../nbs/00_data.ipynb #065456b9
+# %% ../nbs/00_data.ipynb #6e27edba
 def fake_celeba(dest, n=20, src=None, csv=False):
     "Write a small CelebA-layout folder from gender-sample images (for tests and examples)"
     src, dest = Path(src or sample_data('gender-sample')/'Validation'), Path(dest)
@@ -248,7 +248,7 @@ def fake_celeba(dest, n=20, src=None, csv=False):
         (dest/'list_eval_partition.txt').write_text(''.join(f"{r[0]} {r[2]}\n" for r in rows))
     return dest
 
-# %% ../nbs/00_data.ipynb #688aef19
+# %% ../nbs/00_data.ipynb #299fb135
 def detect_layout(path):
     "`(layout, root)` of a dataset folder: layout is 'folders', 'utkface' or 'celeba'"
     path = Path(path)
@@ -266,12 +266,12 @@ def load_items(path, valid_pct=0.2, seed=42):
     layout, root = detect_layout(path)
     return {'folders': folder_items, 'utkface': utkface_items, 'celeba': celeba_items}[layout](root, valid_pct, seed)
 
-# %% ../nbs/00_data.ipynb #7a195018
+# %% ../nbs/00_data.ipynb #7d8477de
 def sample_items(df, n:int, seed=0):
     "At most `n` random items per (split, label) of an items table"
     return df.sample(frac=1, random_state=seed).groupby(['split', 'label']).head(n).sort_index().reset_index(drop=True)
 
-# %% ../nbs/00_data.ipynb #27981f47
+# %% ../nbs/00_data.ipynb #f9dcdabb
 def cache_dir():
     "Where gender_fastai caches derived data (`$GENDER_FASTAI_CACHE` or `~/.cache/gender_fastai`)"
     return Path(os.environ.get('GENDER_FASTAI_CACHE') or Path.home()/'.cache'/'gender_fastai')
@@ -285,7 +285,7 @@ def load_rgb(path, size=None):
     except (OSError, SyntaxError, ValueError) as e: raise _unreadable_error(path, e) from None
     return img.resize((size, size), Image.BILINEAR) if size else img
 
-# %% ../nbs/00_data.ipynb #ecbcd4ad
+# %% ../nbs/00_data.ipynb #2ba8eea5
 def _stats_key(files, size):
     ids = [(str(f), (s := os.stat(f)).st_size, s.st_mtime_ns) for f in files]
     return hashlib.sha1(json.dumps([size, ids]).encode()).hexdigest()[:16]
@@ -301,7 +301,7 @@ def image_stats(files, size:int=32, n:int=2048, seed=0, cache=True):
     if cache: cf.parent.mkdir(parents=True, exist_ok=True); cf.write_text(json.dumps(res))
     return res
 
-# %% ../nbs/00_data.ipynb #d10dac0b
+# %% ../nbs/00_data.ipynb #d9c7d628
 class PadCropFlip(Transform):
     "Reflect-pad by `pad` px, random-crop back, flip with probability `p_flip`: on training batches only"
     split_idx, order = 0, 11  # after IntToFloatTensor, before Normalize
@@ -315,7 +315,7 @@ class PadCropFlip(Transform):
         out = xp[torch.arange(n, device=dev)[:, None, None], :, rows[:, :, None], cols[:, None, :]]
         return x.new(out.permute(0, 3, 1, 2).contiguous())
 
-# %% ../nbs/00_data.ipynb #ecd9a3df
+# %% ../nbs/00_data.ipynb #7e43f90f
 def unreadable(path):
     "`None` if the header of image `path` reads, else the reason it does not"
     try:
@@ -332,7 +332,7 @@ def verify_items(df, strict:bool=False):
     warnings.warn(f"skipped {msg}")
     return df[~df.path.isin(bad)].reset_index(drop=True)
 
-# %% ../nbs/00_data.ipynb #ec402b91
+# %% ../nbs/00_data.ipynb #b9e05ea2
 class FaceImage(PILImage):
     "A `PILImage` whose `create` names the file when it cannot be decoded"
     @classmethod
@@ -340,7 +340,7 @@ class FaceImage(PILImage):
         try: return super().create(fn, **kwargs)
         except (OSError, SyntaxError, ValueError) as e: raise _unreadable_error(fn, e) from None
 
-# %% ../nbs/00_data.ipynb #66a86e91
+# %% ../nbs/00_data.ipynb #55f19628
 def gender_block(size:int=32, # Square training size in px
                  stats=None, # `(mean, std)` per channel, on the 0-1 scale
                  pad:int=4): # Augmentation padding in px; 0 turns pad-crop-flip off
@@ -349,7 +349,7 @@ def gender_block(size:int=32, # Square training size in px
                      splitter=ColSplitter('is_valid'), item_tfms=Resize(size, method=ResizeMethod.Squish),
                      batch_tfms=[*([PadCropFlip(pad)] if pad else []), Normalize.from_stats(*stats)])
 
-# %% ../nbs/00_data.ipynb #d0417292
+# %% ../nbs/00_data.ipynb #1a802b8d
 def default_workers():
     "DataLoader worker processes: 0 on small CPU-only machines, where extra processes steal the model's cores"
     return 0 if (os.cpu_count() or 1) <= 4 and not torch.cuda.is_available() else min(8, os.cpu_count() // 2)

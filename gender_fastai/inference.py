@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GenderModelError', 'export_learner', 'load_model', 'image_paths', 'check_image', 'predict_files']
 
-# %% ../nbs/03_inference.ipynb #459b240f
+# %% ../nbs/03_inference.ipynb #efd4efd6
 import os, pickle, zipfile, warnings
 from pathlib import Path
 import pandas as pd, torch
@@ -15,7 +15,7 @@ from fastai.learner import Learner, load_learner
 from fastprogress.fastprogress import progress_bar
 from .data import GenderError, CLASSES, IMG_EXTS
 
-# %% ../nbs/03_inference.ipynb #17e33819
+# %% ../nbs/03_inference.ipynb #05e65c7b
 class GenderModelError(GenderError):
     "A model file that is missing, damaged or not a gender_fastai model"
 
@@ -27,7 +27,7 @@ def export_learner(learn:Learner, path):
     finally: tmp.unlink(missing_ok=True)
     return path
 
-# %% ../nbs/03_inference.ipynb #572c34e4
+# %% ../nbs/03_inference.ipynb #c58b73bc
 def load_model(path, cpu:bool=True):
     "Load a learner exported by `export_learner` (a fastai pickle: trusted files only)"
     path = Path(path)
@@ -42,7 +42,7 @@ def load_model(path, cpu:bool=True):
         raise GenderModelError(f"{path} is a fastai file but not a female/male classifier of gender_fastai.")
     return learn
 
-# %% ../nbs/03_inference.ipynb #c0a3b29d
+# %% ../nbs/03_inference.ipynb #7c200e94
 def image_paths(paths):
     "Files in `paths`, with folders expanded to the images inside them (recursively, sorted)"
     out = []
@@ -58,7 +58,7 @@ def check_image(path):
         with Image.open(path) as im: im.convert('RGB')
     except Exception as e: return f"unreadable image ({type(e).__name__}: {str(e)[:80]})"
 
-# %% ../nbs/03_inference.ipynb #9f762840
+# %% ../nbs/03_inference.ipynb #a326fcfc
 def predict_files(learn:Learner, paths, bs:int=64, progress:bool=True):
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`"
     files = image_paths(paths)

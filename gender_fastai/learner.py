@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LEARNERS', 'fast_setup', 'resnet9_learner', 'arch_learner', 'epoch_printer', 'train_model']
 
-# %% ../nbs/02_learner.ipynb #8e542aab
+# %% ../nbs/02_learner.ipynb #7d94864c
 import time, torch
 from fastcore.all import *
 from fastai.learner import Learner
@@ -19,7 +19,7 @@ from fastai.torch_core import set_seed
 from .data import GenderError, gender_dls
 from .models import ResNet9
 
-# %% ../nbs/02_learner.ipynb #f29491dd
+# %% ../nbs/02_learner.ipynb #9f785d26
 def fast_setup(learn:Learner):
     "`channels_last`, plus mixed precision when training on a CUDA GPU"
     if torch.cuda.is_available() and learn.dls.device.type == 'cuda':
@@ -27,7 +27,7 @@ def fast_setup(learn:Learner):
     learn.model.to(memory_format=torch.channels_last)
     return learn
 
-# %% ../nbs/02_learner.ipynb #4f29d23a
+# %% ../nbs/02_learner.ipynb #9452d1be
 @delegates(Learner.__init__)
 def resnet9_learner(dls, # `DataLoaders`, e.g. from `gender_dls`
                     width:int=16, # ResNet9 channels of the first stage
@@ -41,7 +41,7 @@ def resnet9_learner(dls, # `DataLoaders`, e.g. from `gender_dls`
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=Adam, metrics=[accuracy, error_rate], wd=wd, cbs=cbs, **kwargs)
     return fast_setup(learn)
 
-# %% ../nbs/02_learner.ipynb #73993356
+# %% ../nbs/02_learner.ipynb #ed1e8bd9
 LEARNERS = {'resnet9': resnet9_learner}
 
 def arch_learner(arch:str, dls, **kwargs):
@@ -49,7 +49,7 @@ def arch_learner(arch:str, dls, **kwargs):
     if arch not in LEARNERS: raise GenderError(f"Unknown architecture {arch!r}: choose one of {', '.join(LEARNERS)}.")
     return LEARNERS[arch](dls, **kwargs)
 
-# %% ../nbs/02_learner.ipynb #583ecfca
+# %% ../nbs/02_learner.ipynb #bb1fcea4
 def epoch_printer(learn, file=None):
     "A `learn.logger` that prints one aligned line per epoch"
     def _print(log):
@@ -57,7 +57,7 @@ def epoch_printer(learn, file=None):
         print(f"epoch {log[0]+1}/{learn.n_epoch}", *cells, sep='  ', file=file, flush=True)
     return _print
 
-# %% ../nbs/02_learner.ipynb #a29dc443
+# %% ../nbs/02_learner.ipynb #3089f1ec
 def train_model(data, # Dataset folder, Kaggle name, or items table
                 arch:str='resnet9', size:int=32, epochs:int=10, lr:float=5e-3, bs:int=128, seed:int=42,
                 num_workers=None, progress:bool=False, # fastai's progress bar instead of one line per epoch

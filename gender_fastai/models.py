@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['conv_bn', 'Residual', 'ResNet9']
 
-# %% ../nbs/01_models.ipynb #ce58918b
+# %% ../nbs/01_models.ipynb #2b8e6e23
 import torch, torch.nn as nn
 from fastcore.all import *
 
-# %% ../nbs/01_models.ipynb #cfb4cc06
+# %% ../nbs/01_models.ipynb #76b8ead1
 def conv_bn(ni:int, nf:int, pool:bool=False):
     "3x3 convolution, batch norm and ReLU, followed by a 2x2 max-pool if `pool`"
     layers = [nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU(inplace=True)]
@@ -19,7 +19,7 @@ class Residual(nn.Sequential):
     "Layers whose output is added to their input"
     def forward(self, x): return x + super().forward(x)
 
-# %% ../nbs/01_models.ipynb #54b53f69
+# %% ../nbs/01_models.ipynb #33c7197b
 class ResNet9(nn.Sequential):
     "ResNet9: conv-BN-ReLU stages with max-pool downsampling and two residual blocks, then a linear head"
     def __init__(self, n_out:int=2, # Number of classes

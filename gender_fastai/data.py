@@ -332,11 +332,11 @@ def verify_items(df, strict:bool=False):
     warnings.warn(f"skipped {msg}")
     return df[~df.path.isin(bad)].reset_index(drop=True)
 
-# %% ../nbs/00_data.ipynb #b9e05ea2
+# %% ../nbs/00_data.ipynb #4eed60a5
 class FaceImage(PILImage):
     "A `PILImage` whose `create` names the file when it cannot be decoded"
     @classmethod
-    def create(cls, fn, **kwargs):
+    def create(cls, fn:Path|str|torch.Tensor|np.ndarray|bytes|Image.Image, **kwargs):
         try: return super().create(fn, **kwargs)
         except (OSError, SyntaxError, ValueError) as e: raise _unreadable_error(fn, e) from None
 

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GenderModelError', 'export_learner', 'load_model', 'image_paths', 'check_image', 'predict_probs', 'predict_files']
 
-# %% ../nbs/03_inference.ipynb #efd4efd6
+# %% ../nbs/03_inference.ipynb #468eb6d1
 import os, pickle, zipfile, warnings
 from pathlib import Path
 import pandas as pd, torch
@@ -14,14 +14,16 @@ from fastcore.all import *
 from fastai.learner import Learner, load_learner
 from fastprogress.fastprogress import progress_bar
 from .data import GenderError, CLASSES, IMG_EXTS
+from .learner import learn_history
 
-# %% ../nbs/03_inference.ipynb #05e65c7b
+# %% ../nbs/03_inference.ipynb #ad1b431e
 class GenderModelError(GenderError):
     "A model file that is missing, damaged or not a gender_fastai model"
 
 def export_learner(learn:Learner, path):
     "Export `learn` to `path` atomically (a temporary file renamed into place); returns `path`"
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
+    learn.history = learn_history(learn)  # the training curves travel with the model
     tmp = path.with_name(f'.{path.name}.partial')
     try: learn.export(tmp); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)

@@ -98,3 +98,37 @@ def test_train_skips_unreadable_and_stops_cleanly_on_truncated(small_dataset, tm
     r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m2.pkl')
     assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith('gender_fastai_train: error: ') and 'cut.jpg: unreadable image' in r.stderr
     assert not (tmp_path/'m2.pkl').exists()
+
+@pytest.fixture(scope='module')
+def utk_small(tmp_path_factory):
+    import shutil
+    from gender_fastai.data import sample_data, image_files
+    d = tmp_path_factory.mktemp('utk')
+    for f in image_files(sample_data('utkface-sample'))[:200]: shutil.copy(f, d)
+    return d
+
+def test_evaluate_writes_report(model, utk_small, tmp_path):
+    import json
+    r = run('gender_fastai_evaluate', model[0], utk_small, '--split', 'all', '--out', tmp_path/'report', '--tta')
+    assert r.returncode == 0, r.stderr
+    head, best, rep = r.stdout.splitlines()
+    assert head.startswith('200 images: accuracy ') and best.startswith('best subgroup: ') and rep == f"report: {tmp_path/'report'}"
+    files = sorted(p.name for p in (tmp_path/'report').iterdir())
+    assert files == ['README.md', 'confusion.png', 'curves.png', 'metrics.json', 'reliability.png', 'roc.png', 'subgroups.png', 'wrong.png']
+    m = json.loads((tmp_path/'report'/'metrics.json').read_text())
+    assert f"accuracy {m['metrics']['accuracy']:.4f}" in head and m['tta'] is True and m['split'] == 'all'
+    assert {g['kind'] for g in m['subgroups']} == {'gender', 'race x gender', 'age'}
+    assert [p.name for p in tmp_path.iterdir()] == ['report']
+
+@pytest.mark.parametrize('case, message', [
+    ('empty', 'not a dataset layout I know'),
+    ('no_test', "No images to evaluate in the 'test' split"),
+    ('bad_csv', "missing column 'file'"),
+])
+def test_evaluate_bad_input_one_line(case, message, model, small_dataset, tmp_path):
+    (tmp_path/'empty').mkdir(); (tmp_path/'attrs.csv').write_text('name,age\na.jpg,3\n')
+    args = {'empty': [tmp_path/'empty'], 'no_test': [small_dataset, '--split', 'test'],
+            'bad_csv': [small_dataset, '--attrs', tmp_path/'attrs.csv']}[case]
+    r = run('gender_fastai_evaluate', model[0], *args, '--out', tmp_path/'report')
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+    assert not (tmp_path/'report').exists()

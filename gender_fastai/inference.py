@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GenderModelError', 'export_learner', 'load_model', 'image_paths', 'check_image', 'predict_probs', 'predict_files']
 
-# %% ../nbs/03_inference.ipynb #468eb6d1
+# %% ../nbs/03_inference.ipynb #437166d1
 import os, pickle, zipfile, warnings
 from pathlib import Path
 import pandas as pd, torch
@@ -13,7 +13,7 @@ from PIL import Image
 from fastcore.all import *
 from fastai.learner import Learner, load_learner
 from fastprogress.fastprogress import progress_bar
-from .data import GenderError, CLASSES, IMG_EXTS
+from .data import GenderError, CLASSES, IMG_EXTS, open_face
 from .learner import learn_history
 
 # %% ../nbs/03_inference.ipynb #ad1b431e
@@ -44,7 +44,7 @@ def load_model(path, cpu:bool=True):
         raise GenderModelError(f"{path} is a fastai file but not a female/male classifier of gender_fastai.")
     return learn
 
-# %% ../nbs/03_inference.ipynb #7c200e94
+# %% ../nbs/03_inference.ipynb #29c95151
 def image_paths(paths):
     "Files in `paths`, with folders expanded to the images inside them (recursively, sorted)"
     out = []
@@ -55,10 +55,9 @@ def image_paths(paths):
     return out
 
 def check_image(path):
-    "`None` if `path` decodes as an image, else a short reason"
-    try:
-        with Image.open(path) as im: im.convert('RGB')
-    except Exception as e: return f"unreadable image ({type(e).__name__}: {str(e)[:80]})"
+    "`None` if `path` decodes as an image (with `open_face`), else a short reason"
+    try: open_face(path)
+    except GenderError as e: return str(e).removeprefix(f"{path}: ")
 
 # %% ../nbs/03_inference.ipynb #ea44d07c
 def predict_probs(learn:Learner, files, bs:int=64, progress:bool=False, tta:bool=False):

@@ -27,7 +27,7 @@ def user_errors(prog:str):
             print(f"{prog}: error: {e}", file=sys.stderr, flush=True)
             sys.exit(2)
 
-# %% ../nbs/05_cli.ipynb #41a196b2
+# %% ../nbs/05_cli.ipynb #6391a1ed
 @call_parse
 def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, or Kaggle dataset `owner/name`
           arch:str='resnet9', # Architecture
@@ -38,32 +38,41 @@ def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, 
           width:int=16, # ResNet9 width
           seed:int=42, # Random seed
           workers:int=None, # DataLoader workers (default: 0 on small CPU machines)
-          out:str='models/model.pkl'): # Where to export the trained learner
-    "Train a gender classifier and export it"
+          out:str='models/model.pkl', # Where to export the trained learner
+          resume:bool=False, # Continue an interrupted run from its checkpoint (`OUT.ckpt`)
+          strict:bool=False): # Stop on unreadable training images instead of skipping them
+    "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model
     from gender_fastai.inference import export_learner
+    ckpt = Path(f"{out}.ckpt")
     with user_errors('gender_fastai_train'):
-        learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, width=width)
+        try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers,
+                                 width=width, checkpoint=ckpt, resume=resume, strict=strict)
+        except KeyboardInterrupt:
+            saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
+            print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)
         acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
         print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
         print(f"exported: {export_learner(learn, out)}")
+        ckpt.unlink(missing_ok=True)
 
-# %% ../nbs/05_cli.ipynb #8b0064d4
+# %% ../nbs/05_cli.ipynb #544d8e79
 @call_parse
 def predict(model:str, # Model file written by gender_fastai_train
             paths:Param("Images or folders of images", str, nargs='+'),
             csv:str=None, # Also write the results to this CSV file
-            bs:int=64): # Batch size
+            bs:int=64, # Batch size
+            trust:bool=False): # Load a model file that was not exported on this machine (a pickle: runs code from it)
     "Predict female/male for images, or folders of images"
     from gender_fastai.inference import load_model, predict_files
     with user_errors('gender_fastai_predict'):
-        res = predict_files(load_model(model), paths, bs=bs, progress=sys.stderr.isatty())
+        res = predict_files(load_model(model, trust=trust), paths, bs=bs, progress=sys.stderr.isatty())
         for r in res.itertuples():
             print(f"{r.label:6s}  {r.probability:.4f}  {r.file}" if not r.error else f"error   {r.error}  {r.file}")
         if csv: Path(csv).parent.mkdir(parents=True, exist_ok=True); res.to_csv(csv, index=False)
         if (res.error != '').any(): sys.exit(1)
 
-# %% ../nbs/05_cli.ipynb #f0411882
+# %% ../nbs/05_cli.ipynb #0f3ee8de
 @call_parse
 def evaluate(model:str, # Model file written by gender_fastai_train
              data:str, # Labelled dataset folder, or Kaggle dataset `owner/name`
@@ -71,12 +80,13 @@ def evaluate(model:str, # Model file written by gender_fastai_train
              split:str='valid', # Split to evaluate: train, valid, test or all
              attrs:str=None, # CSV of per-image attributes (`file`, `age`, `race`) for the subgroup audit
              tta:bool=False, # Average predictions over the image and its mirror image
-             bs:int=64): # Batch size
+             bs:int=64, # Batch size
+             trust:bool=False): # Load a model file that was not exported on this machine (a pickle: runs code from it)
     "Evaluate a model on a labelled dataset and write a report with a subgroup audit"
     from gender_fastai.inference import load_model
     from gender_fastai import evaluate as E
     with user_errors('gender_fastai_evaluate'):
-        learn = load_model(model)
+        learn = load_model(model, trust=trust)
         ev = E.evaluate(learn, data, split=split, attrs=attrs, tta=tta, bs=bs)
         m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
         print(f"{m['n']} images: accuracy {m['accuracy']:.4f}  error rate {m['error_rate']:.4f}  ROC AUC {m['roc_auc']:.4f}  ECE {m['ece']:.4f}")

@@ -276,16 +276,16 @@ def cache_dir():
     "Where gender_fastai caches derived data (`$GENDER_FASTAI_CACHE` or `~/.cache/gender_fastai`)"
     return Path(os.environ.get('GENDER_FASTAI_CACHE') or Path.home()/'.cache'/'gender_fastai')
 
-# %% ../nbs/00_data.ipynb #ad772a92
+# %% ../nbs/00_data.ipynb #8d975dfc
 MAX_PIXELS = 64_000_000  # larger than any face photo needs; PIL itself would allocate up to 179 MP
 
 def _unreadable_error(path, e):
     return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {str(e)[:120]}); remove or fix it and run again.")
 
-def _too_large(path, w, h):
-    return GenderDataError(f"{path}: {w} x {h} px is over the {MAX_PIXELS // 1_000_000} MP limit (a decompression bomb?); resize it first.")
+def _too_large(path, pixels):
+    return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {MAX_PIXELS // 1_000_000} MP limit (a decompression bomb?); resize it first.")
 
-# %% ../nbs/00_data.ipynb #3cb81ae7
+# %% ../nbs/00_data.ipynb #6dc8835c
 def _to_rgb(im):
     "8-bit RGB from any PIL mode: high bit depths scaled, transparency composited on white"
     if im.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
@@ -300,12 +300,13 @@ def open_face(src):
     name = '<bytes>' if isinstance(src, bytes) else src
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            warnings.simplefilter('ignore')  # PIL's notes on odd tags and our own size check make its warnings noise
             im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)
-        if im.width * im.height > MAX_PIXELS: raise _too_large(name, im.width, im.height)
-        return _to_rgb(ImageOps.exif_transpose(im))
+            if im.width * im.height > MAX_PIXELS: raise _too_large(name, im.width * im.height)
+            return _to_rgb(ImageOps.exif_transpose(im))
     except GenderDataError: raise
-    except Image.DecompressionBombError as e: raise _too_large(name, '?', '?') from None
+    except Image.DecompressionBombError as e:  # PIL's own limit (179 MP) struck first
+        raise _too_large(name, int(re.search(r'\((\d+) pixels\)', str(e))[1])) from None
     except Exception as e: raise _unreadable_error(name, e) from None
 
 def load_rgb(path, size=None):
@@ -343,14 +344,14 @@ class PadCropFlip(Transform):
         out = xp[torch.arange(n, device=dev)[:, None, None], :, rows[:, :, None], cols[:, None, :]]
         return x.new(out.permute(0, 3, 1, 2).contiguous())
 
-# %% ../nbs/00_data.ipynb #91d140b5
+# %% ../nbs/00_data.ipynb #fab64930
 def unreadable(path):
     "`None` if the header of image `path` reads and its size is acceptable, else the reason"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
             with Image.open(path) as im:
-                if im.width * im.height > MAX_PIXELS: return f"{im.width} x {im.height} px, over the {MAX_PIXELS // 1_000_000} MP limit"
+                if im.width * im.height > MAX_PIXELS: return str(_too_large(path, im.width * im.height)).removeprefix(f"{path}: ")
     except Exception as e: return f"{type(e).__name__}: {str(e)[:100]}"
 
 def verify_items(df, strict:bool=False):

@@ -1,19 +1,7 @@
 "End to end through the console scripts, each in a fresh process, as a user runs them."
 import os, sys, subprocess, csv, pytest
 from pathlib import Path
-
-BIN = Path(sys.executable).parent
-
-def run(*args, env=None, unset=()):
-    env = {k: v for k, v in {**os.environ, 'PYTHONWARNINGS': 'ignore', **(env or {})}.items() if k not in unset}
-    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True, timeout=600, env=env)
-
-@pytest.fixture(scope='module')
-def model(small_dataset, tmp_path_factory):
-    out = tmp_path_factory.mktemp('model')/'model.pkl'
-    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '2', '--bs', '40', '--out', out)
-    assert r.returncode == 0, r.stderr
-    return out, r.stdout
+from helpers import run
 
 def test_train_prints_epochs_and_exports(model):
     out, stdout = model
@@ -82,6 +70,8 @@ def test_train_kaggle_without_credentials(tmp_path):
 def test_predict_bad_model_and_missing_image(model, tmp_path):
     (tmp_path/'fake.pkl').write_text('hello')
     r = run('gender_fastai_predict', tmp_path/'fake.pkl', tmp_path)
+    assert r.returncode == 2 and 'was not exported by gender_fastai on this machine' in r.stderr and len(r.stderr.splitlines()) == 1
+    r = run('gender_fastai_predict', tmp_path/'fake.pkl', tmp_path, '--trust')
     assert r.returncode == 2 and 'is not a gender_fastai model' in r.stderr and len(r.stderr.splitlines()) == 1
     r = run('gender_fastai_predict', model[0], tmp_path/'missing.jpg')
     assert r.returncode == 2 and 'missing.jpg: no such file or folder' in r.stderr
@@ -98,14 +88,6 @@ def test_train_skips_unreadable_and_stops_cleanly_on_truncated(small_dataset, tm
     r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m2.pkl')
     assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith('gender_fastai_train: error: ') and 'cut.jpg: unreadable image' in r.stderr
     assert not (tmp_path/'m2.pkl').exists()
-
-@pytest.fixture(scope='module')
-def utk_small(tmp_path_factory):
-    import shutil
-    from gender_fastai.data import sample_data, image_files
-    d = tmp_path_factory.mktemp('utk')
-    for f in image_files(sample_data('utkface-sample'))[:200]: shutil.copy(f, d)
-    return d
 
 def test_evaluate_writes_report(model, utk_small, tmp_path):
     import json

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['AGE_BANDS', 'LIMITATIONS', 'INTENDED_USE', 'confusion', 'per_class', 'roc_auc', 'roc_points', 'calibration',
            'gender_metrics', 'eval_items', 'predict_items', 'age_band', 'subgroup_table', 'subgroup_summary',
-           'read_attributes', 'add_attributes', 'Evaluation', 'evaluate', 'plot_confusion', 'plot_roc',
-           'plot_reliability', 'plot_wrong', 'plot_subgroups', 'plot_history', 'model_card', 'write_report']
+           'summary_text', 'read_attributes', 'add_attributes', 'Evaluation', 'evaluate', 'plot_confusion', 'plot_roc',
+           'plot_reliability', 'plot_wrong', 'plot_subgroups', 'plot_history', 'model_card', 'check_report_dir',
+           'write_report']
 
-# %% ../nbs/04_evaluate.ipynb #bb0ee24f
+# %% ../nbs/04_evaluate.ipynb #69c8a431
 import os, json, shutil, tempfile, datetime
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -16,7 +17,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from fastcore.all import *
 from fastai.learner import Learner
-from .data import GenderError, GenderDataError, CLASSES, load_items, get_data, verify_items, load_rgb, UTK_RACES
+from .data import GenderError, GenderDataError, CLASSES, load_items, get_data, verify_items, load_rgb, replace_dir
 from .inference import predict_probs
 from .learner import learn_history
 import gender_fastai
@@ -37,7 +38,7 @@ def per_class(cm, classes=CLASSES):
         res[c] = dict(precision=p, recall=r, f1=_div(2*p*r, p + r), support=int(cm[i].sum()))
     return res
 
-# %% ../nbs/04_evaluate.ipynb #4f0fa271
+# %% ../nbs/04_evaluate.ipynb #3c15e8f9
 def roc_auc(pos, score):
     "Area under the ROC curve: the chance that a random positive scores above a random negative (ties count half)"
     from scipy.stats import rankdata
@@ -46,10 +47,11 @@ def roc_auc(pos, score):
     return float((rankdata(score)[pos].sum() - n1*(n1 + 1)/2) / (n1*n0))
 
 def roc_points(pos, score):
-    "False and true positive rates at every threshold, for plotting"
-    pos = np.asarray(pos, bool); o = np.argsort(-np.asarray(score), kind='stable')
+    "False and true positive rates at every distinct threshold, for plotting"
+    pos, score = np.asarray(pos, bool), np.asarray(score); o = np.argsort(-score, kind='stable')
     tp, fp = np.cumsum(pos[o]), np.cumsum(~pos[o])
-    return np.r_[0, fp/max(fp[-1], 1)], np.r_[0, tp/max(tp[-1], 1)]
+    last = np.r_[score[o][1:] != score[o][:-1], True]  # tied scores move together
+    return np.r_[0, fp[last]/max(fp[-1], 1)], np.r_[0, tp[last]/max(tp[-1], 1)]
 
 # %% ../nbs/04_evaluate.ipynb #010374b2
 def calibration(y, probs, n_bins:int=15):
@@ -70,13 +72,13 @@ def gender_metrics(y, probs, classes=CLASSES):
                 per_class=per_class(cm, classes), roc_auc=roc_auc(y == 1, probs[:, 1]), ece=ece,
                 log_loss=float(-np.log(p_true).mean()), confusion=cm.tolist(), classes=list(classes))
 
-# %% ../nbs/04_evaluate.ipynb #eca43047
+# %% ../nbs/04_evaluate.ipynb #a943e870
 def eval_items(data, split:str='valid', valid_pct=0.2, seed=42):
-    "The items of `split` ('train', 'valid', 'test' or 'all') of a dataset folder, Kaggle name or items table"
+    "The decodable items of `split` ('train', 'valid', 'test' or 'all') of a dataset folder, Kaggle name or items table"
     df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), valid_pct, seed)
     if split != 'all': df = df[df.split == split]
     if not len(df): raise GenderDataError(f"No images to evaluate in the {split!r} split: choose another --split (train, valid, test or all).")
-    return verify_items(df).reset_index(drop=True)
+    return verify_items(df, decode=True).reset_index(drop=True)
 
 def predict_items(learn:Learner, df, bs:int=64, tta:bool=False):
     "`df` with the model's `pred`, `prob` (of the prediction), `p_<class>` columns and `correct`"
@@ -87,20 +89,20 @@ def predict_items(learn:Learner, df, bs:int=64, tta:bool=False):
     res = df.assign(pred=[vocab[i] for i in probs.argmax(1)], prob=probs.max(1), **{f'p_{c}': probs[:, i] for i, c in enumerate(vocab)})
     return res.assign(correct=res.pred == res.label)
 
-# %% ../nbs/04_evaluate.ipynb #29c20c71
+# %% ../nbs/04_evaluate.ipynb #fe697161
 AGE_BANDS = [(0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 999)]
 
 def age_band(age):
-    "The age band of `age`, e.g. '20-29' or '70+'"
-    for lo, hi in AGE_BANDS:
-        if lo <= age <= hi: return f'{lo}+' if hi == 999 else f'{lo}-{hi}'
-    return 'unknown'
+    "The age band of `age`, e.g. '20-29' or '70+' (fractional ages fall in the band they start in)"
+    if pd.isna(age) or age < 0: return 'unknown'
+    lo, hi = [b for b in AGE_BANDS if b[0] <= age][-1]
+    return f'{lo}+' if hi == 999 else f'{lo}-{hi}'
 
-# %% ../nbs/04_evaluate.ipynb #06531399
+# %% ../nbs/04_evaluate.ipynb #622ed9b1
 def _groups(df):
     "Columns to group by: (kind, column values as a Series)"
     out = [('gender', df.label)]
-    if 'race' in df: out.append(('race x gender', df.race.astype(str) + ' ' + df.label))
+    if 'race' in df: out.append(('race x gender', (df.race.astype(str) + ' ' + df.label).where(df.race.notna())))
     if 'age' in df: out.append(('age', pd.Categorical(df.age.map(age_band), [age_band(lo) for lo, _ in AGE_BANDS] + ['unknown'])))
     return out
 
@@ -120,7 +122,13 @@ def subgroup_summary(table):
     return dict(best=dict(best[['kind', 'group', 'n', 'accuracy']]), worst=dict(worst[['kind', 'group', 'n', 'accuracy']]),
                 gap=float(best.accuracy - worst.accuracy))
 
-# %% ../nbs/04_evaluate.ipynb #d71d569e
+# %% ../nbs/04_evaluate.ipynb #2e3ce6aa
+def summary_text(s:dict):
+    "One sentence for a `subgroup_summary`"
+    g = lambda k: f"{s[k]['kind']} {s[k]['group']} ({s[k]['accuracy']:.4f}, n={s[k]['n']})"
+    return f"best subgroup {g('best')}; worst {g('worst')}; gap {s['gap']:.4f}"
+
+# %% ../nbs/04_evaluate.ipynb #88621ed1
 def read_attributes(csv):
     "Per-image attributes from a CSV with a `file` column and any of `age`, `race`"
     csv = Path(csv)
@@ -135,15 +143,15 @@ def add_attributes(df, attrs):
     cols = [c for c in ('age', 'race') if c in attrs]
     return df.drop(columns=[c for c in cols if c in df]).join(attrs[cols], on=df.path.map(lambda p: Path(p).name))
 
-# %% ../nbs/04_evaluate.ipynb #877d9136
+# %% ../nbs/04_evaluate.ipynb #76d0de60
 class Evaluation:
     "Predicted items, metrics and subgroup table of a model on a dataset"
     def __init__(self, items, metrics, subgroups, info): store_attr()
     def __repr__(self): return f"Evaluation(n={self.metrics['n']}, accuracy={self.metrics['accuracy']:.4f}, roc_auc={self.metrics['roc_auc']:.4f})"
 
 def evaluate(learn:Learner, data, split:str='valid', attrs=None, tta:bool=False, bs:int=64, min_n:int=30):
-    "Evaluate `learn` on `split` of `data`, with a subgroup audit when age / race are known"
-    df = eval_items(data, split)
+    "Evaluate `learn` on `split` of `data` (random splits as in its training), with a subgroup audit when age / race are known"
+    df = eval_items(data, split, **getattr(learn, 'split', {}))
     if attrs is not None: df = add_attributes(df, read_attributes(attrs))
     items = predict_items(learn, df, bs=bs, tta=tta)
     y = items.label.map(list(learn.dls.vocab).index).values
@@ -152,7 +160,7 @@ def evaluate(learn:Learner, data, split:str='valid', attrs=None, tta:bool=False,
                 labels=items.label.value_counts().to_dict())
     return Evaluation(items, gender_metrics(y, probs, list(learn.dls.vocab)), subgroup_table(items, min_n), info)
 
-# %% ../nbs/04_evaluate.ipynb #018ee34b
+# %% ../nbs/04_evaluate.ipynb #fdb27402
 def plot_confusion(m:dict):
     "Confusion matrix with counts"
     cm, classes = np.array(m['confusion']), m['classes']
@@ -172,7 +180,7 @@ def plot_roc(ev:Evaluation):
     ax.set(xlabel='false positive rate', ylabel='true positive rate', title=f'ROC ({c} as positive)'); ax.legend(loc='lower right')
     fig.tight_layout(); return fig
 
-# %% ../nbs/04_evaluate.ipynb #350de3ab
+# %% ../nbs/04_evaluate.ipynb #4bd84628
 def plot_reliability(ev:Evaluation, n_bins:int=15):
     "Reliability diagram: accuracy against confidence per bin, with the expected calibration error"
     y = ev.items.label.map(ev.metrics['classes'].index).values
@@ -194,7 +202,7 @@ def plot_wrong(ev:Evaluation, n:int=16, ncols:int=8):
     fig.suptitle('Most confidently wrong' if len(w) else 'No wrong predictions', fontsize=10)
     fig.tight_layout(); return fig
 
-# %% ../nbs/04_evaluate.ipynb #0e609fc3
+# %% ../nbs/04_evaluate.ipynb #b16c8c78
 def plot_subgroups(table):
     "Accuracy per subgroup, small groups hatched"
     t = table[table.kind != 'gender']
@@ -215,7 +223,7 @@ def plot_history(learn:Learner):
     a2.plot(h.index, h.accuracy); a2.set(xlabel='epoch', title='validation accuracy')
     fig.tight_layout(); return fig
 
-# %% ../nbs/04_evaluate.ipynb #91573d93
+# %% ../nbs/04_evaluate.ipynb #53900f4c
 def _table(df, fmt='{:.4f}'):
     cols = list(df.columns)
     cells = [[fmt.format(v) if isinstance(v, float) else str(v) for v in r] for r in df.itertuples(index=False)]
@@ -232,7 +240,7 @@ LIMITATIONS = """- Two labels only, female and male, read from the dataset's ann
 INTENDED_USE = """Research, teaching and aggregate analysis (e.g. auditing a photo collection for balance). Not for decisions about
 individuals, for identifying or tracking people, or for inferring anyone's gender identity."""
 
-# %% ../nbs/04_evaluate.ipynb #63c587e1
+# %% ../nbs/04_evaluate.ipynb #a3386318
 def model_card(ev:Evaluation, model:str, figures):
     "The Markdown model card of an evaluation"
     m, s = ev.metrics, subgroup_summary(ev.subgroups)
@@ -241,15 +249,21 @@ def model_card(ev:Evaluation, model:str, figures):
              '## Data', '', f"{ev.info['data']}, split `{ev.info['split']}`: {m['n']} images ({', '.join(f'{k} {v}' for k, v in ev.info['labels'].items())}); flip TTA {'on' if ev.info['tta'] else 'off'}.", '',
              '## Metrics', '', f"| accuracy | error rate | ROC AUC | ECE | log loss |\n|---|---|---|---|---|\n| {m['accuracy']:.4f} | {m['error_rate']:.4f} | {m['roc_auc']:.4f} | {m['ece']:.4f} | {m['log_loss']:.4f} |", '',
              _table(pc), '', '## Subgroups', '', _table(ev.subgroups), '']
-    if s: lines += [f"Best: {s['best']['kind']} {s['best']['group']} ({s['best']['accuracy']:.4f}, n={s['best']['n']}); "
-                    f"worst: {s['worst']['kind']} {s['worst']['group']} ({s['worst']['accuracy']:.4f}, n={s['worst']['n']}); gap {s['gap']:.4f}.", '']
+    if s: lines += [summary_text(s).capitalize() + '.', '']
     lines += ['## Figures', ''] + [f"![{f.stem}]({f.name})" for f in figures] + ['', '## Known limitations', '', LIMITATIONS, '', '## Intended use', '', INTENDED_USE, '']
     return '\n'.join(lines)
 
-# %% ../nbs/04_evaluate.ipynb #bf0dcac9
+# %% ../nbs/04_evaluate.ipynb #00aad1d5
+def check_report_dir(out):
+    "Refuse an `out` that exists and is not an earlier report (it would be replaced)"
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out/'metrics.json').exists())):
+        raise GenderError(f"{out} exists and is not a gender_fastai report: it would be replaced. Choose another --out.")
+
+# %% ../nbs/04_evaluate.ipynb #ee93897e
 def write_report(ev:Evaluation, out, model:str='model', learn=None):
     "Write `out/README.md`, `out/metrics.json` and PNG figures atomically; returns `out`"
-    out = Path(out).absolute(); out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out).absolute(); check_report_dir(out); out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}-', dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp's folder is private; a report is not
     try:
@@ -262,7 +276,6 @@ def write_report(ev:Evaluation, out, model:str='model', learn=None):
         data = dict(model=model, **ev.info, metrics=ev.metrics, subgroups=ev.subgroups.to_dict('records'), subgroup_summary=subgroup_summary(ev.subgroups))
         (tmp/'metrics.json').write_text(json.dumps(data, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
         (tmp/'README.md').write_text(model_card(ev, model, paths))
-        if out.exists(): shutil.rmtree(out)
-        tmp.rename(out)
+        replace_dir(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return out

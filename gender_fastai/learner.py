@@ -6,7 +6,7 @@
 __all__ = ['LEARNERS', 'fast_setup', 'resnet9_learner', 'arch_learner', 'learn_history', 'epoch_printer', 'EpochCheckpoint',
            'load_checkpoint', 'train_model']
 
-# %% ../nbs/02_learner.ipynb #b3ff3454
+# %% ../nbs/02_learner.ipynb #88285734
 import os, time, contextlib, tempfile, torch, pandas as pd
 from pathlib import Path
 from fastcore.all import *
@@ -19,7 +19,8 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import *
 from fastai.callback.channelslast import *
 from fastai.torch_core import set_seed
-from .data import GenderError, gender_dls
+from .data import GenderError, gender_dls, atomic_path
+from fastai.torch_core import default_device
 from .models import ResNet9
 
 # %% ../nbs/02_learner.ipynb #9f785d26
@@ -70,7 +71,7 @@ def epoch_printer(learn, file=None):
         print(f"epoch {log[0]+1}/{learn.n_epoch}", *cells, sep='  ', file=file, flush=True)
     return _print
 
-# %% ../nbs/02_learner.ipynb #d82735c1
+# %% ../nbs/02_learner.ipynb #b9f9ef0a
 class EpochCheckpoint(Callback):
     "Save model, optimizer, history and `config` to `path` after every completed epoch, atomically"
     order = 90  # after the Recorder has logged the epoch
@@ -79,22 +80,21 @@ class EpochCheckpoint(Callback):
         if not self.recorder.values or not self.recorder.values[-1]: return  # an epoch skipped by a resumed fit
         state = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.epoch,
                      config=self.config, history=L(self.history or []) + [v for v in self.recorder.values if v])
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f'.{self.path.name}.partial')
-        torch.save(state, tmp); os.replace(tmp, self.path)
+        with atomic_path(self.path) as tmp: torch.save(state, tmp)
 
-# %% ../nbs/02_learner.ipynb #cb16a03e
+# %% ../nbs/02_learner.ipynb #05d9f67d
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"
     path = Path(path)
     if not path.is_file(): raise GenderError(f"Nothing to resume: no checkpoint at {path}. Train without --resume.")
-    try: state = torch.load(path, map_location='cpu', weights_only=False)
+    try: state = torch.load(path, map_location=default_device(), weights_only=False)  # optimizer state on the training device
     except Exception as e: raise GenderError(f"{path} is not a readable checkpoint ({type(e).__name__}); delete it and train without --resume.") from None
-    diff = {k: (state['config'].get(k), v) for k, v in config.items() if state['config'].get(k) != v}
+    keys = set(config) | set(state['config'])
+    diff = {k: (state['config'].get(k), config.get(k)) for k in sorted(keys) if state['config'].get(k) != config.get(k)}
     if diff: raise GenderError(f"{path} was made with other settings {({k: a for k, (a, b) in diff.items()})}: resume with those, or train afresh without --resume.")
     return state
 
-# %% ../nbs/02_learner.ipynb #d69942bc
+# %% ../nbs/02_learner.ipynb #c4e47dd1
 def train_model(data, # Dataset folder, Kaggle name, or items table
                 arch:str='resnet9', size:int=32, epochs:int=10, lr:float=5e-3, bs:int=128, seed:int=42,
                 num_workers=None, progress:bool=False, # fastai's progress bar instead of one line per epoch
@@ -103,7 +103,9 @@ def train_model(data, # Dataset folder, Kaggle name, or items table
                 strict:bool=False, # Unreadable images are an error instead of being skipped
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
-    config = dict(arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, **{k: v for k, v in kwargs.items() if isinstance(v, (int, float, str))})
+    config = dict(data=str(data) if not isinstance(data, pd.DataFrame) else f'items table of {len(data)}', arch=arch, size=size,
+                  epochs=epochs, lr=lr, bs=bs, seed=seed, **{k: v for k, v in kwargs.items() if isinstance(v, (int, float, str))})
+    if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
     dls = gender_dls(data, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict)
@@ -119,4 +121,5 @@ def train_model(data, # Dataset folder, Kaggle name, or items table
         with (learn.no_bar() if not progress else contextlib.nullcontext()): learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
     finally: learn.logger = print  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
+    learn.split = dict(seed=seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
     return learn

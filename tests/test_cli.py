@@ -8,8 +8,8 @@ def test_train_prints_epochs_and_exports(model):
     lines = stdout.splitlines()
     assert [l.split()[1] for l in lines if l.startswith('epoch ')] == ['1/2', '2/2']
     assert 'accuracy' in lines[0] and 'valid_loss' in lines[0]
-    acc = float(next(l for l in lines if l.startswith('final validation accuracy')).split()[3])
-    assert 0 <= acc <= 1 and '(60 images)' in stdout
+    acc = next(l for l in lines if l.startswith('final validation accuracy')).split()[3]
+    assert acc == [l for l in lines if l.startswith('epoch 2/2')][0].split()[7] and '(60 images)' in stdout  # the last epoch's accuracy
     assert out.is_file() and not list(out.parent.glob('.*partial'))
 
 def test_predict_files_folders_and_csv(model, gender_path, tmp_path):
@@ -47,6 +47,9 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
 @pytest.mark.parametrize('args, message', [
     (['--data', '/no/such/folder'], '/no/such/folder: no such folder'),
     (['--arch', 'resnet1000'], "Unknown architecture 'resnet1000'"),
+    (['--size', '4'], '--size 4: use 16 px or more'),
+    (['--out', '/tmp'], '--out /tmp is a folder'),
+    (['--data', 'typo/faces'], 'typo/faces: no such local folder; as a Kaggle dataset: '),
 ])
 def test_train_bad_input_one_line(args, message, small_dataset):
     r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
@@ -94,11 +97,13 @@ def test_evaluate_writes_report(model, utk_small, tmp_path):
     r = run('gender_fastai_evaluate', model[0], utk_small, '--split', 'all', '--out', tmp_path/'report', '--tta')
     assert r.returncode == 0, r.stderr
     head, best, rep = r.stdout.splitlines()
-    assert head.startswith('200 images: accuracy ') and best.startswith('best subgroup: ') and rep == f"report: {tmp_path/'report'}"
+    assert head.startswith('200 images: accuracy ') and best.startswith('best subgroup ') and rep == f"report: {tmp_path/'report'}"
     files = sorted(p.name for p in (tmp_path/'report').iterdir())
     assert files == ['README.md', 'confusion.png', 'curves.png', 'metrics.json', 'reliability.png', 'roc.png', 'subgroups.png', 'wrong.png']
     m = json.loads((tmp_path/'report'/'metrics.json').read_text())
     assert f"accuracy {m['metrics']['accuracy']:.4f}" in head and m['tta'] is True and m['split'] == 'all'
+    assert m['metrics']['n'] == 200 and sum(map(sum, m['metrics']['confusion'])) == 200
+    assert abs(m['metrics']['accuracy'] - (m['metrics']['confusion'][0][0] + m['metrics']['confusion'][1][1]) / 200) < 1e-9
     assert {g['kind'] for g in m['subgroups']} == {'gender', 'race x gender', 'age'}
     assert [p.name for p in tmp_path.iterdir()] == ['report']
 

@@ -18,9 +18,12 @@ $(VENV)/.installed: settings.ini setup.py
 
 venv: $(VENV)/.installed
 
+# Predicts on 3 validation images per class (or, for other layouts, the first 6 images found).
 demo: venv
 	$(BIN)/gender_fastai_train --data $(DATA) --epochs $(EPOCHS) --out $(MODEL)
-	$(BIN)/gender_fastai_predict $(MODEL) $$(ls -d $(DATA)/Validation/female/* | head -3) $$(ls -d $(DATA)/Validation/male/* | head -3)
+	imgs=$$(for d in $(DATA)/Validation/female $(DATA)/Validation/male; do ls -d $$d/* 2>/dev/null | head -3; done); \
+	[ -n "$$imgs" ] || imgs=$$(find -L $(DATA) -type f \( -iname '*.jpg' -o -iname '*.png' \) | sort | head -6); \
+	$(BIN)/gender_fastai_predict $(MODEL) $$imgs
 
 test: venv sync nbtest pytest
 

@@ -7,7 +7,7 @@ __all__ = ['KAGGLE_DATASETS', 'CLASSES', 'IMG_EXTS', 'UTK_RACES', 'MAX_PIXELS', 
            'replace_dir', 'sample_data', 'fastai_data_dir', 'kaggle_api', 'safe_unzip', 'download_kaggle',
            'FakeKaggleApi', 'get_data', 'class_name', 'image_files', 'random_split', 'folder_items', 'parse_utkface',
            'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout', 'load_items', 'sample_items', 'cache_dir',
-           'open_face', 'load_rgb', 'image_stats', 'PadCropFlip', 'unreadable', 'verify_items',
+           'open_face', 'load_rgb', 'image_stats', 'PadCropFlip', 'unreadable', 'undecodable', 'verify_items',
            'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'gender_block', 'default_workers', 'gender_dls',
            'dls_stats']
 
@@ -367,7 +367,7 @@ class PadCropFlip(Transform):
         out = xp[torch.arange(n, device=dev)[:, None, None], :, rows[:, :, None], cols[:, None, :]]
         return x.new(out.permute(0, 3, 1, 2).contiguous())
 
-# %% ../nbs/00_data.ipynb #eebda8e4
+# %% ../nbs/00_data.ipynb #8f40cd23
 def unreadable(path):
     "`None` if the header of image `path` reads and its size is acceptable, else the reason"
     try:
@@ -377,13 +377,14 @@ def unreadable(path):
                 if im.width * im.height > MAX_PIXELS: return str(_too_large(path, im.width * im.height)).removeprefix(f"{path}: ")
     except Exception as e: return f"{type(e).__name__}: {str(e)[:100]}"
 
-def _undecodable(path):
+def undecodable(path):
+    "`None` if image `path` decodes with `open_face`, else the reason it does not"
     try: open_face(path)
     except GenderDataError as e: return str(e).removeprefix(f"{path}: ")
 
 def verify_items(df, strict:bool=False, decode:bool=False):
     "`df` without rows whose image is unreadable (header check, or a full decode), with one warning or a `GenderDataError`"
-    bad = {p: r for p in df.path if (r := (_undecodable if decode else unreadable)(p))}
+    bad = {p: r for p in df.path if (r := (undecodable if decode else unreadable)(p))}
     if not bad: return df
     first = next(iter(bad.items()))
     msg = f"{len(bad)} unreadable image(s), e.g. {first[0]} ({first[1]})"

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['GenderModelError', 'file_digest', 'is_trusted', 'trust_model', 'export_learner', 'load_model', 'image_paths',
-           'check_image', 'predict_probs', 'predict_files']
+           'predict_probs', 'predict_files']
 
-# %% ../nbs/03_inference.ipynb #47085f03
+# %% ../nbs/03_inference.ipynb #81d80999
 import io, os, hashlib, warnings
 from pathlib import Path
 import pandas as pd, torch
@@ -14,7 +14,7 @@ from PIL import Image
 from fastcore.all import *
 from fastai.learner import Learner, load_learner
 from fastprogress.fastprogress import progress_bar
-from .data import GenderError, CLASSES, IMG_EXTS, open_face, cache_dir, atomic_path
+from .data import GenderError, CLASSES, IMG_EXTS, undecodable, cache_dir, atomic_path
 from .learner import learn_history
 
 # %% ../nbs/03_inference.ipynb #53f0437e
@@ -64,7 +64,7 @@ def load_model(path, cpu:bool=True, trust:bool=False):
         raise GenderModelError(f"{path} is a fastai file but not a female/male classifier of gender_fastai.")
     return learn
 
-# %% ../nbs/03_inference.ipynb #62c39441
+# %% ../nbs/03_inference.ipynb #bc76ad7d
 def image_paths(paths):
     "Files in `paths`, with folders expanded to the images inside them (recursively, sorted)"
     out = []
@@ -73,11 +73,6 @@ def image_paths(paths):
         elif p.exists(): out.append(p)
         else: raise GenderError(f"{p}: no such file or folder.")
     return out
-
-def check_image(path):
-    "`None` if `path` decodes as an image (with `open_face`), else a short reason"
-    try: open_face(path)
-    except GenderError as e: return str(e).removeprefix(f"{path}: ")
 
 # %% ../nbs/03_inference.ipynb #f19bba1c
 def predict_probs(learn:Learner, files, bs:int=64, progress:bool=False, tta:bool=False):
@@ -92,11 +87,11 @@ def predict_probs(learn:Learner, files, bs:int=64, progress:bool=False, tta:bool
                for (xb, *_) in (progress_bar(dl) if progress else dl)]
     return torch.cat(out).cpu()
 
-# %% ../nbs/03_inference.ipynb #b78d2d94
+# %% ../nbs/03_inference.ipynb #e235daa3
 def predict_files(learn:Learner, paths, bs:int=64, progress:bool=True, tta:bool=False):
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`"
     files = image_paths(paths)
-    errors = {f: err for f in files if (err := check_image(f))}
+    errors = {f: err for f in files if (err := undecodable(f))}
     good = [f for f in files if f not in errors]
     p = dict(zip(good, predict_probs(learn, good, bs, progress, tta)))
     rows = [(str(f), learn.dls.vocab[int(p[f].argmax())], float(p[f].max()), '') if f in p else (str(f), '', float('nan'), errors[f]) for f in files]

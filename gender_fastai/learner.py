@@ -6,8 +6,8 @@
 __all__ = ['LEARNERS', 'fast_setup', 'resnet9_learner', 'arch_learner', 'learn_history', 'epoch_printer', 'EpochCheckpoint',
            'load_checkpoint', 'train_model']
 
-# %% ../nbs/02_learner.ipynb #88285734
-import os, time, contextlib, tempfile, torch, pandas as pd
+# %% ../nbs/02_learner.ipynb #899af7b9
+import contextlib, torch, pandas as pd
 from pathlib import Path
 from fastcore.all import *
 from fastai.learner import Learner
@@ -18,9 +18,8 @@ from fastai.callback.all import GradientClip, ProgressCallback
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import *
 from fastai.callback.channelslast import *
-from fastai.torch_core import set_seed
+from fastai.torch_core import set_seed, default_device
 from .data import GenderError, gender_dls, atomic_path
-from fastai.torch_core import default_device
 from .models import ResNet9
 
 # %% ../nbs/02_learner.ipynb #9f785d26
@@ -94,7 +93,7 @@ def load_checkpoint(path, config:dict):
     if diff: raise GenderError(f"{path} was made with other settings {({k: a for k, (a, b) in diff.items()})}: resume with those, or train afresh without --resume.")
     return state
 
-# %% ../nbs/02_learner.ipynb #c4e47dd1
+# %% ../nbs/02_learner.ipynb #f3a27559
 def train_model(data, # Dataset folder, Kaggle name, or items table
                 arch:str='resnet9', size:int=32, epochs:int=10, lr:float=5e-3, bs:int=128, seed:int=42,
                 num_workers=None, progress:bool=False, # fastai's progress bar instead of one line per epoch
@@ -103,7 +102,8 @@ def train_model(data, # Dataset folder, Kaggle name, or items table
                 strict:bool=False, # Unreadable images are an error instead of being skipped
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
-    config = dict(data=str(data) if not isinstance(data, pd.DataFrame) else f'items table of {len(data)}', arch=arch, size=size,
+    what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else str(Path(data).resolve()) if Path(data).exists() else str(data)
+    config = dict(data=what, arch=arch, size=size,
                   epochs=epochs, lr=lr, bs=bs, seed=seed, **{k: v for k, v in kwargs.items() if isinstance(v, (int, float, str))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['KAGGLE_DATASETS', 'CLASSES', 'IMG_EXTS', 'UTK_RACES', 'MAX_PIXELS', 'GenderError', 'GenderDataError', 'atomic_path',
-           'replace_dir', 'sample_data', 'fastai_data_dir', 'kaggle_api', 'safe_unzip', 'download_kaggle',
-           'FakeKaggleApi', 'get_data', 'class_name', 'image_files', 'random_split', 'folder_items', 'parse_utkface',
-           'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout', 'load_items', 'sample_items', 'cache_dir',
-           'open_face', 'load_rgb', 'image_stats', 'PadCropFlip', 'unreadable', 'undecodable', 'verify_items',
-           'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'gender_block', 'default_workers', 'gender_dls',
-           'dls_stats']
+           'replace_dir', 'sample_data', 'fastai_data_dir', 'kaggle_api', 'safe_unzip', 'is_kaggle_name',
+           'download_kaggle', 'FakeKaggleApi', 'get_data', 'class_name', 'image_files', 'random_split', 'folder_items',
+           'parse_utkface', 'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout', 'load_items',
+           'sample_items', 'cache_dir', 'open_face', 'load_rgb', 'image_stats', 'PadCropFlip', 'unreadable',
+           'undecodable', 'verify_items', 'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'gender_block',
+           'default_workers', 'gender_dls', 'dls_stats']
 
 # %% ../nbs/00_data.ipynb #90768867
 import os, re, io, json, shutil, hashlib, zipfile, tempfile, warnings, contextlib
@@ -93,7 +93,11 @@ def safe_unzip(zip_path, dest):
         raise GenderDataError(f"{zip_path} is not a complete zip archive ({e}): the download was probably interrupted; delete it and try again.") from None
     return dest
 
-# %% ../nbs/00_data.ipynb #b1e56843
+# %% ../nbs/00_data.ipynb #0759ec85
+def is_kaggle_name(name:str):
+    "Whether `name` looks like a Kaggle dataset `owner/dataset`"
+    return bool(re.fullmatch(r'[\w.-]+/[\w.-]+', str(name)))
+
 def _download_error(slug, e):
     import requests
     if isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)):
@@ -108,7 +112,7 @@ def download_kaggle(name:str, # `owner/dataset`, or a short name from `KAGGLE_DA
                     api=None): # A `KaggleApi` (default: an authenticated one)
     "Download and unzip a Kaggle dataset; a second call returns the folder without downloading"
     slug = KAGGLE_DATASETS.get(name, name)
-    if not re.fullmatch(r'[\w.-]+/[\w.-]+', slug): raise GenderDataError(f"{name!r} is not a Kaggle dataset name like cashutosh/gender-classification-dataset")
+    if not is_kaggle_name(slug): raise GenderDataError(f"{name!r} is not a Kaggle dataset name like cashutosh/gender-classification-dataset")
     dest = Path(dest or fastai_data_dir()/slug.split('/')[1])
     if (dest/'.complete').exists() and not force: return dest
     api = api or kaggle_api()
@@ -133,12 +137,12 @@ class FakeKaggleApi:
         with zipfile.ZipFile(Path(path)/(slug.split('/')[1]+'.zip'), 'w') as z:
             for k,v in self.files.items(): z.writestr(k, v)
 
-# %% ../nbs/00_data.ipynb #3eb94f34
+# %% ../nbs/00_data.ipynb #e5d7d137
 def get_data(source): # A local folder, or a Kaggle dataset (`owner/name` or a key of `KAGGLE_DATASETS`)
     "The local folder of `source`, downloading it from Kaggle on first use"
     p = Path(source).expanduser()
     if p.exists(): return p
-    if str(source) in KAGGLE_DATASETS or re.fullmatch(r'[\w.-]+/[\w.-]+', str(source)):
+    if str(source) in KAGGLE_DATASETS or is_kaggle_name(source):
         try: return download_kaggle(str(source))
         except GenderDataError as e: raise GenderDataError(f"{source}: no such local folder; as a Kaggle dataset: {e}") from None
     raise GenderDataError(f"{source}: no such folder, and not a Kaggle dataset name like cashutosh/gender-classification-dataset.")

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['AGE_BANDS', 'LIMITATIONS', 'INTENDED_USE', 'confusion', 'per_class', 'roc_auc', 'roc_points', 'calibration',
            'gender_metrics', 'eval_items', 'predict_items', 'age_band', 'subgroup_table', 'subgroup_summary',
-           'summary_text', 'read_attributes', 'add_attributes', 'Evaluation', 'evaluate', 'plot_confusion', 'plot_roc',
-           'plot_reliability', 'plot_wrong', 'plot_subgroups', 'plot_history', 'model_card', 'check_report_dir',
-           'write_report']
+           'summary_text', 'read_attributes', 'add_attributes', 'true_and_probs', 'Evaluation', 'evaluate',
+           'plot_confusion', 'plot_roc', 'plot_reliability', 'plot_wrong', 'plot_subgroups', 'plot_history',
+           'model_card', 'check_report_dir', 'write_report']
 
 # %% ../nbs/04_evaluate.ipynb #69c8a431
 import os, json, shutil, tempfile, datetime
@@ -143,7 +143,11 @@ def add_attributes(df, attrs):
     cols = [c for c in ('age', 'race') if c in attrs]
     return df.drop(columns=[c for c in cols if c in df]).join(attrs[cols], on=df.path.map(lambda p: Path(p).name))
 
-# %% ../nbs/04_evaluate.ipynb #76d0de60
+# %% ../nbs/04_evaluate.ipynb #9f9d6d48
+def true_and_probs(items, classes):
+    "True class indices and the `(n, n_classes)` probabilities of predicted `items`"
+    return items.label.map(list(classes).index).values, items[[f'p_{c}' for c in classes]].values
+
 class Evaluation:
     "Predicted items, metrics and subgroup table of a model on a dataset"
     def __init__(self, items, metrics, subgroups, info): store_attr()
@@ -154,8 +158,7 @@ def evaluate(learn:Learner, data, split:str='valid', attrs=None, tta:bool=False,
     df = eval_items(data, split, **getattr(learn, 'split', {}))
     if attrs is not None: df = add_attributes(df, read_attributes(attrs))
     items = predict_items(learn, df, bs=bs, tta=tta)
-    y = items.label.map(list(learn.dls.vocab).index).values
-    probs = items[[f'p_{c}' for c in learn.dls.vocab]].values
+    y, probs = true_and_probs(items, learn.dls.vocab)
     info = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'items table', split=split, tta=tta,
                 labels=items.label.value_counts().to_dict())
     return Evaluation(items, gender_metrics(y, probs, list(learn.dls.vocab)), subgroup_table(items, min_n), info)
@@ -180,11 +183,10 @@ def plot_roc(ev:Evaluation):
     ax.set(xlabel='false positive rate', ylabel='true positive rate', title=f'ROC ({c} as positive)'); ax.legend(loc='lower right')
     fig.tight_layout(); return fig
 
-# %% ../nbs/04_evaluate.ipynb #4bd84628
+# %% ../nbs/04_evaluate.ipynb #31bd3546
 def plot_reliability(ev:Evaluation, n_bins:int=15):
     "Reliability diagram: accuracy against confidence per bin, with the expected calibration error"
-    y = ev.items.label.map(ev.metrics['classes'].index).values
-    ece, bins = calibration(y, ev.items[[f'p_{c}' for c in ev.metrics['classes']]].values, n_bins)
+    ece, bins = calibration(*true_and_probs(ev.items, ev.metrics['classes']), n_bins)
     fig, ax = plt.subplots(figsize=(3.6, 3.2))
     ax.bar(bins.confidence, bins.accuracy, width=1/n_bins, alpha=0.7, edgecolor='k', label='accuracy')
     ax.plot([0, 1], [0, 1], 'k:', lw=1, label='perfect')

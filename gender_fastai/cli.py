@@ -29,37 +29,47 @@ def user_errors(prog:str):
             print(f"{prog}: error: {msg}", file=sys.stderr, flush=True)
             sys.exit(2)
 
-# %% ../nbs/05_cli.ipynb #6f3d6e4b
-def check_train_args(epochs:int, size:int, out):
+# %% ../nbs/05_cli.ipynb #510166c6
+def check_train_args(epochs:int, size:int, out, arch:str='resnet9'):
     "Refuse settings that could only fail after training"
+    from gender_fastai.learner import get_arch
+    from gender_fastai.models import check_size
+    a = get_arch(arch)
     if epochs < 1: raise GenderError(f"--epochs {epochs}: train for at least 1 epoch.")
-    if size < 16: raise GenderError(f"--size {size}: use 16 px or more (faces need detail; the augmentation pads 4 px).")
+    if size is not None and size < 16: raise GenderError(f"--size {size}: use 16 px or more (faces need detail; the augmentation pads 4 px).")
+    check_size(arch, size or a.size, a.min_size)
     if Path(out).is_dir(): raise GenderError(f"--out {out} is a folder: give a file name, e.g. {Path(out)/'model.pkl'}.")
     if not os.access(Path(out).absolute().parent if Path(out).absolute().parent.exists() else Path.cwd(), os.W_OK):
         raise GenderError(f"--out {out}: its folder is not writable.")
 
-# %% ../nbs/05_cli.ipynb #74876749
+# %% ../nbs/05_cli.ipynb #b2aed33a
 @call_parse
 def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, or Kaggle dataset `owner/name`
-          arch:str='resnet9', # Architecture
-          size:int=32, # Image size in px
+          arch:str='resnet9', # Architecture: resnet9, alexnet, skipcnn, seqcnn or transfer
+          size:int=None, # Image size in px (default: the architecture's, 32 or 64 for alexnet)
           epochs:int=10, # Epochs of fit_one_cycle
-          lr:float=5e-3, # Peak learning rate
+          lr:float=None, # Peak learning rate (default: the architecture's)
           bs:int=128, # Batch size
-          width:int=16, # ResNet9 width
+          width:int=None, # ResNet9 width (default 16)
+          weights:str=None, # AlexNet: start from ImageNet weights, 'DEFAULT' (download once) or a local .pth file
+          backbone:str=None, # transfer: dlib-gender (default), alexnet, or a model file of this library
+          weighted:bool=False, # Weigh the loss by inverse class frequency
+          best:bool=False, # Export the epoch with the best validation loss, not the last
           seed:int=42, # Random seed
           workers:int=None, # DataLoader workers (default: 0 on small CPU machines)
           out:str='models/model.pkl', # Where to export the trained learner
+          log:str=None, # CSV file that gets one row per run (default: runs.csv beside --out)
           resume:bool=False, # Continue an interrupted run from its checkpoint (`OUT.ckpt`)
           strict:bool=False): # Stop on unreadable training images instead of skipping them
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model
     from gender_fastai.inference import export_learner
     ckpt = Path(f"{out}.ckpt")
+    kw = {k: v for k, v in dict(width=width, weights=weights, backbone_source=backbone).items() if v is not None}
     with user_errors('gender_fastai_train'):
-        check_train_args(epochs, size, out)
-        try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers,
-                                 width=width, checkpoint=ckpt, resume=resume, strict=strict)
+        check_train_args(epochs, size, out, arch)
+        try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
+                                 save_best=best, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, **kw)
         except KeyboardInterrupt:
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)

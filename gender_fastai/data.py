@@ -357,12 +357,13 @@ def image_stats(files, size:int=32, n:int=2048, seed=0, cache=True):
         with atomic_path(cf) as t: t.write_text(json.dumps(res))
     return res
 
-# %% ../nbs/00_data.ipynb #8b2884e5
+# %% ../nbs/00_data.ipynb #d3e6378b
 class PadCropFlip(Transform):
     "Reflect-pad by `pad` px, random-crop back, flip with probability `p_flip`: on training batches only"
     split_idx, order = 0, 11  # after IntToFloatTensor, before Normalize
     def __init__(self, pad:int=4, p_flip:float=0.5): store_attr()
     def encodes(self, x:TensorImage):
+        if not self.pad and not self.p_flip: return x  # switched off, e.g. for a second training stage
         n, _, h, w = x.shape; p, dev = self.pad, x.device
         xp = F.pad(x, (p, p, p, p), mode='reflect')
         rows = torch.randint(0, 2*p + 1, (n, 1), device=dev) + torch.arange(h, device=dev)

@@ -1,0 +1,43 @@
+"Acceptance of the architectures: each trains on real faces, exports, and predicts the same in a fresh process."
+import pandas as pd, pytest, torch
+from helpers import run
+from gender_fastai.data import image_files
+from gender_fastai.learner import ARCHS, train_model
+from gender_fastai.inference import export_learner, predict_files
+
+@pytest.mark.parametrize('arch', list(ARCHS))
+def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, tmp_path):
+    learn = train_model(small_dataset, arch, epochs=1, bs=40, log=tmp_path/'runs.csv')
+    acc = float(learn.recorder.values[-1][1])
+    assert 0 <= acc <= 1
+    path = export_learner(learn, tmp_path/f'{arch}.pkl')
+    files = image_files(small_dataset/'Validation'/'female')[:4] + image_files(small_dataset/'Validation'/'male')[:4]
+    here = predict_files(learn, files)
+    r = run('gender_fastai_predict', path, *files, '--csv', tmp_path/'p.csv')
+    assert r.returncode == 0, r.stderr
+    there = pd.read_csv(tmp_path/'p.csv')
+    assert there.label.tolist() == here.label.tolist()
+    assert (there.probability - here.probability).abs().max() < 1e-4
+    assert pd.read_csv(tmp_path/'runs.csv').arch.tolist() == [arch]
+
+def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
+    import torchvision
+    torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
+    r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'alexnet', '--weights', tmp_path/'alexnet.pth',
+            '--epochs', '1', '--bs', '40', '--out', tmp_path/'a.pkl')
+    assert r.returncode == 0, r.stderr
+    assert 'final validation accuracy' in r.stdout and (tmp_path/'a.pkl').is_file()
+    runs = pd.read_csv(tmp_path/'runs.csv')
+    assert runs.arch.tolist() == ['alexnet'] and runs.weights[0].endswith('alexnet.pth') and runs['size'][0] == 64
+
+@pytest.mark.parametrize('args, message', [
+    (['--arch', 'lenet'], "Unknown architecture 'lenet': choose one of resnet9, alexnet"),
+    (['--arch', 'alexnet', '--size', '32'], 'alexnet needs images of 63 px or more, not 32: use size=64'),
+    (['--arch', 'alexnet', '--weights', 'no/such.pth'], 'no/such.pth: no such weights file'),
+    (['--arch', 'skipcnn', '--width', '8'], "skipcnn does not take 'width'"),
+    (['--arch', 'transfer', '--backbone', 'vgg'], "Unknown backbone 'vgg'"),
+])
+def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
+    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--out', tmp_path/'m.pkl', *args)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
+    assert not (tmp_path/'m.pkl').exists()

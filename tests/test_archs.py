@@ -41,3 +41,18 @@ def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
     r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--out', tmp_path/'m.pkl', *args)
     assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
     assert not (tmp_path/'m.pkl').exists()
+
+def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, small_dataset, tmp_path):
+    "A trained ResNet9 file, and AlexNet from a local ImageNet-shaped weights file, as frozen bodies with a new head"
+    import torchvision
+    from gender_fastai.data import dls_stats
+    from gender_fastai.inference import load_model
+    resnet = load_model(model[0])
+    learn = train_model(small_dataset, 'transfer', epochs=1, bs=40, backbone_source=str(model[0]))
+    assert dls_stats(learn.dls) == dls_stats(resnet.dls)  # the backbone's own normalisation
+    body = dict(learn.model.body.state_dict())
+    convs = {k: v for k, v in body.items() if v.dim() == 4}
+    assert len(convs) == 8 and all(torch.equal(v, resnet.model.state_dict()[k]) for k, v in convs.items())  # frozen (fastai's freeze still trains batch norm)
+    torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
+    learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(tmp_path/'alexnet.pth'))
+    assert len(learn.recorder.values) == 1 and learn.model.body[0] is not None

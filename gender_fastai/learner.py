@@ -52,8 +52,8 @@ class Arch:
     frozen: bool = False # Start with the body frozen
     doc: str = ''
 
-# %% ../nbs/02_learner.ipynb #9852a927
-def _alexnet_stats(weights=None, **kwargs): return imagenet_stats if weights is not None else None
+# %% ../nbs/02_learner.ipynb #2859eeff
+def _alexnet_stats(weights=None, **kwargs): return imagenet_stats if weights is not None and weights is not False else None
 def _alexnet_split(m): return [list(m.features.parameters()), list(m.classifier.parameters())]
 
 def backbone(source:str='dlib-gender', # 'dlib-gender', 'alexnet' (ImageNet weights) or a model file of this library
@@ -62,7 +62,7 @@ def backbone(source:str='dlib-gender', # 'dlib-gender', 'alexnet' (ImageNet weig
     "A pretrained body that outputs flat features, and the `(mean, std)` its inputs are normalised with"
     if source == 'dlib-gender': return dlib_body('gender'), dlib_stats('gender')
     if source == 'alexnet':
-        m = alexnet(weights=weights or 'DEFAULT')
+        m = alexnet(weights='DEFAULT' if weights is None else weights)  # False: the structure only (a saved model's weights follow)
         return nn.Sequential(m.features, m.avgpool, nn.Flatten()), imagenet_stats
     if not Path(source).is_file(): raise GenderError(f"Unknown backbone {source!r}: use 'dlib-gender', 'alexnet' or the path of a model file of this library.")
     from gender_fastai.inference import load_model
@@ -150,10 +150,10 @@ def arch_dls(data, # Dataset folder, Kaggle name, or items table
     stats = arch_stats(arch, **{k: v for k, v in kwargs.items() if k not in dkw})
     return gender_dls(data, size=size, bs=bs, seed=seed, stats=stats, **dkw)
 
-# %% ../nbs/02_learner.ipynb #87f3fe0e
+# %% ../nbs/02_learner.ipynb #66820e95
 def learn_history(learn):
     "Per-epoch losses and metrics of the last fit as a `DataFrame`, or `None`"
-    vals = getattr(getattr(learn, 'recorder', None), 'values', None)
+    vals = [v for v in getattr(getattr(learn, 'recorder', None), 'values', None) or [] if v and None not in v]  # fastai's predict leaves [None, ...]
     if vals:
         names = learn.recorder.metric_names[1:1 + len(vals[0])]
         return pd.DataFrame([[float(v) for v in row] for row in vals], columns=names).rename_axis('epoch').rename(index=lambda i: i + 1)

@@ -78,14 +78,15 @@ def load_weights(model:nn.Module, sd:dict, skip:str, name:str):
     model.load_state_dict(sd, strict=False)
     return model
 
-# %% ../nbs/01_models.ipynb #57700c7f
+# %% ../nbs/01_models.ipynb #787397d5
 def alexnet(n_out:int=2, # Number of classes
-            weights=None, # `None` (from scratch), 'DEFAULT' (ImageNet, downloaded once) or a `.pth` file
+            weights=None, # `None` (from scratch), 'DEFAULT' (ImageNet, downloaded once) or a `.pth` file; `False`: no weights loaded
             p_drop:float=0.5): # Dropout in the classifier
     "torchvision's AlexNet with an `n_out`-way last layer, optionally starting from pretrained weights"
     m = torchvision.models.alexnet(dropout=p_drop)
     m.classifier[-1] = nn.Linear(m.classifier[-1].in_features, n_out)
-    return load_weights(m, pretrained_state('alexnet', weights), 'classifier.6.', 'AlexNet') if weights is not None else m
+    if weights is None or weights is False: return m  # False: the structure only, for weights loaded afterwards
+    return load_weights(m, pretrained_state('alexnet', weights), 'classifier.6.', 'AlexNet')
 
 # %% ../nbs/01_models.ipynb #363fa337
 class DenseSkip(nn.Module):

@@ -3,7 +3,7 @@ import pandas as pd, pytest, torch
 from helpers import run
 from gender_fastai.data import image_files
 from gender_fastai.learner import ARCHS, train_model
-from gender_fastai.inference import export_learner, predict_files
+from gender_fastai.inference import export_learner, predict_files, predict_probs, save_model, load_safe, export_onnx, OnnxModel
 
 @pytest.mark.parametrize('arch', list(ARCHS))
 def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, tmp_path):
@@ -19,6 +19,15 @@ def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, 
     assert there.label.tolist() == here.label.tolist()
     assert (there.probability - here.probability).abs().max() < 1e-4
     assert pd.read_csv(tmp_path/'runs.csv').arch.tolist() == [arch]
+    # the safe format and ONNX round trips, in a fresh process too
+    safe, onnx = save_model(learn, tmp_path/f'{arch}.safetensors'), export_onnx(learn, tmp_path/f'{arch}.onnx')
+    assert torch.equal(predict_probs(load_safe(safe), files), predict_probs(learn, files))
+    assert (predict_probs(OnnxModel(onnx), files) - predict_probs(learn, files)).abs().max() <= 1e-4
+    for m in (safe, onnx):
+        r = run('gender_fastai_predict', '--model', m, *files, '--csv', tmp_path/'q.csv')
+        assert r.returncode == 0, r.stderr
+        q = pd.read_csv(tmp_path/'q.csv')
+        assert q.label.tolist() == here.label.tolist() and (q.probability - here.probability).abs().max() <= 1e-4
 
 def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
     import torchvision

@@ -1,0 +1,40 @@
+"""Face detection recall on composite photos made from the shared samples.
+
+    python bench/faces.py [--n 50] [--per 4] [--side 160]
+
+Each composite pastes `per` face images at known places on a noisy canvas (UTKFace chips, and gender-sample crops,
+which are tighter), runs `find_faces`, and counts a face as found when a detection's centre lies inside its pasted
+box. Prints recall, false detections (centres outside every pasted box) and seconds per photo, per source.
+"""
+import time, numpy as np
+from PIL import Image
+from fastcore.script import call_parse
+from gender_fastai.data import sample_data, image_files, load_rgb
+from gender_fastai.inference import find_faces, face_detector
+
+def composite(files, side, rng, gap=40):
+    w = len(files) * (side + gap) + gap; h = side * 2 + 40
+    can = Image.fromarray(rng.integers(90, 160, (h, w, 3), dtype=np.uint8)); boxes = []
+    for i, f in enumerate(files):
+        x, y = gap + i * (side + gap), int(rng.integers(10, h - side - 10))
+        can.paste(load_rgb(f, side), (x, y)); boxes.append((x, y, x + side, y + side))
+    return can, boxes
+
+@call_parse
+def main(n:int=50, per:int=4, side:int=160, seed:int=0):
+    det = face_detector(); rng = np.random.default_rng(seed)
+    g = sample_data('gender-sample')/'Validation'
+    sources = {'utkface-sample': image_files(sample_data('utkface-sample')),
+               'gender-sample/Validation': image_files(g/'female') + image_files(g/'male')}
+    print(f"| source | photos | faces | found | recall | false detections | s per photo |\n|---|---|---|---|---|---|---|")
+    for name, files in sources.items():
+        found = false = total = 0; secs = 0.
+        for _ in range(n):
+            pick = [files[i] for i in rng.choice(len(files), per, replace=False)]
+            photo, boxes = composite(pick, side, rng)
+            t = time.perf_counter(); dets = find_faces(photo, detector=det); secs += time.perf_counter() - t
+            centres = [((l + r) / 2, (t_ + b) / 2) for (l, t_, r, b), _ in dets]
+            inside = lambda c, b: b[0] <= c[0] <= b[2] and b[1] <= c[1] <= b[3]
+            found += sum(any(inside(c, b) for c in centres) for b in boxes)
+            false += sum(not any(inside(c, b) for b in boxes) for c in centres); total += len(boxes)
+        print(f"| {name} | {n} | {total} | {found} | {found / total:.3f} | {false} | {secs / n:.3f} |", flush=True)

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['SAFE_FORMAT', 'SAFE_VERSION', 'FACE_MARGINS', 'MODEL_SUFFIXES', 'GenderModelError', 'file_digest', 'is_trusted',
-           'trust_model', 'export_learner', 'load_model', 'image_paths', 'predict_probs', 'predict_files', 'model_meta',
-           'save_model', 'read_safe', 'empty_dls', 'load_safe', 'PoolMatrix', 'exportable', 'export_onnx', 'OnnxModel',
-           'face_detector', 'find_faces', 'face_box', 'predict_faces', 'default_model_path', 'open_model']
+           'trust_model', 'export_learner', 'load_model', 'image_paths', 'fast_probs', 'predict_probs', 'predict_files',
+           'model_meta', 'save_model', 'read_safe', 'empty_dls', 'load_safe', 'PoolMatrix', 'exportable', 'export_onnx',
+           'OnnxModel', 'face_detector', 'find_faces', 'face_box', 'predict_faces', 'default_model_path', 'open_model']
 
 # %% ../nbs/03_inference.ipynb #85defc6c
 import io, os, copy, json, hashlib, warnings
@@ -78,22 +78,33 @@ def image_paths(paths):
         else: raise GenderError(f"{p}: no such file or folder.")
     return out
 
-# %% ../nbs/03_inference.ipynb #c927f6a8
+# %% ../nbs/03_inference.ipynb #6a434d39
+def fast_probs(learn:Learner, imgs, tta:bool=False):
+    "Class probabilities for images `imgs` (paths, bytes or PIL images) in one batch, without a `DataLoader`"
+    from gender_fastai.learner import dls_size
+    size, (mean, std) = dls_size(learn.dls), dls_stats(learn.dls)
+    ims = [im.convert('RGB').resize((size, size), Image.BILINEAR) if isinstance(im, Image.Image) else load_rgb(im, size) for im in L(imgs)]
+    x = torch.from_numpy(np.stack([np.asarray(im) for im in ims])).permute(0, 3, 1, 2).float().div_(255)
+    x = ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])
+    dev = next(learn.model.parameters()).device
+    x = x.to(dev).contiguous(memory_format=torch.channels_last)
+    learn.model.eval()
+    with torch.inference_mode():
+        p = learn.model(x).float().softmax(1)
+        if tta: p = (p + learn.model(x.flip(-1)).float().softmax(1)) / 2
+    return p.cpu()
+
+# %% ../nbs/03_inference.ipynb #1c887c8e
 def predict_probs(learn, # A `Learner` or an `OnnxModel`
                   files, bs:int=64, progress:bool=False, tta:bool=False):
     "Class probabilities `(n, n_classes)` for readable image `files`, in batches, without gradients"
     files = list(files)
     if not isinstance(learn, Learner): return learn.probs(files, bs, tta)  # an `OnnxModel`
     if not files: return torch.zeros(0, len(learn.dls.vocab))
-    dl = learn.dls.test_dl(files, bs=bs, num_workers=0)
-    learn.model.eval()
-    def _probs(xb): return learn.model(xb).float().softmax(1)
-    with torch.inference_mode():
-        out = [(_probs(xb) + _probs(xb.flip(-1))) / 2 if tta else _probs(xb)
-               for (xb, *_) in (progress_bar(dl) if progress else dl)]
-    return torch.cat(out).cpu()
+    chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
+    return torch.cat([fast_probs(learn, c, tta) for c in (progress_bar(chunks) if progress else chunks)])
 
-# %% ../nbs/03_inference.ipynb #d61bc0d9
+# %% ../nbs/03_inference.ipynb #c3a5498d
 def predict_files(learn, # A `Learner` or an `OnnxModel`
                   paths, bs:int=64, progress:bool=True, tta:bool=False):
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`"
@@ -105,7 +116,7 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
     rows = [(str(f), vocab[int(p[f].argmax())], float(p[f].max()), '') if f in p else (str(f), '', float('nan'), errors[f]) for f in files]
     return pd.DataFrame(rows, columns=['file', 'label', 'probability', 'error'])
 
-# %% ../nbs/03_inference.ipynb #295a87de
+# %% ../nbs/03_inference.ipynb #1963022e
 SAFE_FORMAT, SAFE_VERSION = 'gender_fastai.safe', 1
 
 def model_meta(learn:Learner):
@@ -128,7 +139,7 @@ def save_model(learn:Learner, path):
     with atomic_path(path) as tmp: save_file(sd, str(tmp), metadata={SAFE_FORMAT: json.dumps(meta)})
     return path
 
-# %% ../nbs/03_inference.ipynb #4158c643
+# %% ../nbs/03_inference.ipynb #88f27ba5
 def _safe_header(data:bytes, path):
     "The JSON header of safetensors bytes, or a clear error"
     if data[:2] in (b'\x80\x02', b'\x80\x03', b'\x80\x04', b'\x80\x05') or data[:4] == b'PK\x03\x04':
@@ -159,7 +170,7 @@ def read_safe(path):
     except Exception as e: raise GenderModelError(f"{path} is damaged or truncated ({type(e).__name__}): save or download it again.") from None
     return sd, meta
 
-# %% ../nbs/03_inference.ipynb #caecf33f
+# %% ../nbs/03_inference.ipynb #a12d1398
 def empty_dls(size:int, stats):
     "Empty fastai `DataLoaders` with the preprocessing of `gender_block` (no files needed): what a loaded learner predicts through"
     b = io.BytesIO(); Image.new('RGB', (8, 8)).save(b, 'PNG')
@@ -186,7 +197,7 @@ def load_safe(path, cpu:bool=True):
     learn.meta = meta
     return learn
 
-# %% ../nbs/03_inference.ipynb #cf954ce9
+# %% ../nbs/03_inference.ipynb #e2b447f8
 class _Deployable(nn.Module):
     "Normalisation, model and softmax in one module: RGB in 0-1 in, probabilities out"
     def __init__(self, model, mean, std):
@@ -232,7 +243,7 @@ def export_onnx(learn:Learner, path, opset:int=17):
         om = onnx.load(str(tmp)); om.metadata_props.add(key=SAFE_FORMAT, value=json.dumps(meta)); onnx.save(om, str(tmp))
     return path
 
-# %% ../nbs/03_inference.ipynb #ad4c8de3
+# %% ../nbs/03_inference.ipynb #fa600f44
 class OnnxModel:
     "An onnxruntime predictor for a file from `export_onnx`, with the library's preprocessing"
     def __init__(self, path, threads:int=None):
@@ -259,7 +270,7 @@ class OnnxModel:
             out.append((p + self.sess.run(None, {'images': np.ascontiguousarray(x[..., ::-1])})[0]) / 2 if tta else p)
         return torch.from_numpy(np.concatenate(out)) if out else torch.zeros(0, len(self.classes))
 
-# %% ../nbs/03_inference.ipynb #84ea3539
+# %% ../nbs/03_inference.ipynb #bf79d7eb
 FACE_MARGINS = (-0.03, 0.18, -0.03, 0.02)  # left, top, right, bottom, as fractions of the detector's box (measured on gender-sample)
 
 def face_detector():
@@ -282,7 +293,7 @@ def face_box(box, size, margins=FACE_MARGINS):
     ml, mt, mr, mb = margins
     return (max(0, round(l - ml * w)), max(0, round(t - mt * h)), min(size[0], round(r + mr * w)), min(size[1], round(b + mb * h)))
 
-# %% ../nbs/03_inference.ipynb #99714256
+# %% ../nbs/03_inference.ipynb #43237acf
 def predict_faces(learn, # A `Learner` or an `OnnxModel`
                   photo, # Image file, bytes or PIL image
                   detector=None, upsample:int=None):
@@ -296,7 +307,7 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
     return pd.DataFrame([(i + 1, *b, round(s, 3), vocab[int(p.argmax())], float(p.max())) for i, ((b, s), p) in enumerate(zip(faces, probs))], columns=cols)
 
-# %% ../nbs/03_inference.ipynb #1f378e62
+# %% ../nbs/03_inference.ipynb #abbc829e
 MODEL_SUFFIXES = ('.safetensors', '.onnx', '.pkl', '.pth')
 
 def default_model_path():

@@ -24,20 +24,21 @@ class EpochClock(Callback):
 def main(data:str=None, # Dataset folder (default: the shared gender-sample)
          epochs:int=10, size:int=32, width:int=16, lr:float=5e-3, bs:int=128,
          workers:int=None, # DataLoader workers (default: the library's choice)
-         seed:int=42):
+         seed:int=42,
+         bf16:bool=False): # bfloat16 autocast on the CPU (CPUBf16)
     data = data or sample_data('gender-sample')
     items = load_items(data)
     n_train = int((items.split == 'train').sum())
     clock = EpochClock()
     t0 = time.perf_counter()
-    learn = train_model(items, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, width=width, cbs=[clock])
+    learn = train_model(items, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, width=width, cbs=[clock], bf16=bf16)
     total = time.perf_counter() - t0
     accs = [float(v[2]) for v in learn.recorder.values]
     def first_at(t): return next((f"{clock.ends[i]:.0f} s (epoch {i+1})" for i, a in enumerate(accs) if a >= t), 'not reached')
     rows = [('machine', f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                         f"{'cuda ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}, {torch.get_num_threads()} threads"),
             ('data', f"{data}: {n_train} train / {len(learn.dls.valid_ds)} valid images"),
-            ('settings', f"ResNet9 width {width}, size {size}, bs {bs}, {epochs} epochs, lr {lr}, workers {learn.dls.train.fake_l.num_workers}"),
+            ('settings', f"ResNet9 width {width}, size {size}, bs {bs}, {epochs} epochs, lr {lr}, workers {learn.dls.train.fake_l.num_workers}, {'bf16 autocast' if bf16 else 'fp32'}, fused AdamW"),
             ('final validation accuracy', f"{accs[-1]:.4f}"),
             ('best validation accuracy', f"{max(accs):.4f}"),
             ('training wall time (fit)', f"{clock.ends[-1]:.1f} s"),

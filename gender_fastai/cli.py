@@ -42,7 +42,7 @@ def check_train_args(epochs:int, size:int, out, arch:str='resnet9'):
     if not os.access(Path(out).absolute().parent if Path(out).absolute().parent.exists() else Path.cwd(), os.W_OK):
         raise GenderError(f"--out {out}: its folder is not writable.")
 
-# %% ../nbs/05_cli.ipynb #ba108778
+# %% ../nbs/05_cli.ipynb #c47d6b10
 @call_parse
 def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, or Kaggle dataset `owner/name`
           arch:str='resnet9', # Architecture: resnet9, alexnet, skipcnn, seqcnn or transfer
@@ -55,6 +55,7 @@ def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, 
           backbone:str=None, # transfer: dlib-gender (default), alexnet, or a model file of this library
           weighted:bool=False, # Weigh the loss by inverse class frequency
           best:bool=False, # Export the epoch with the best validation loss, not the last
+          fp32:bool=False, # Train in float32 even on a CPU with native bfloat16 (default there: bf16 autocast)
           seed:int=42, # Random seed
           workers:int=None, # DataLoader workers (default: 0 on small CPU machines)
           out:str='models/model.pkl', # Where to export: .pkl (fastai export, a pickle) or .safetensors (the safe format)
@@ -69,7 +70,7 @@ def train(data:str='cashutosh/gender-classification-dataset', # Dataset folder, 
     with user_errors('gender_fastai_train'):
         check_train_args(epochs, size, out, arch)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
-                                 save_best=best, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, **kw)
+                                 save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, **kw)
         except KeyboardInterrupt:
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)

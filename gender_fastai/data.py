@@ -9,7 +9,7 @@ __all__ = ['KAGGLE_DATASETS', 'CLASSES', 'IMG_EXTS', 'UTK_RACES', 'MAX_PIXELS', 
            'parse_utkface', 'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout', 'load_items',
            'sample_items', 'cache_dir', 'open_face', 'load_rgb', 'image_stats', 'PadCropFlip', 'unreadable',
            'undecodable', 'verify_items', 'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'gender_block',
-           'default_workers', 'gender_dls', 'dls_stats']
+           'default_workers', 'gender_dls', 'dls_stats', 'resized_array', 'CachedDL', 'cached_dls']
 
 # %% ../nbs/00_data.ipynb #90768867
 import os, re, io, json, shutil, hashlib, zipfile, tempfile, warnings, contextlib
@@ -447,3 +447,46 @@ def dls_stats(dls):
     "The `(mean, std)` lists the `Normalize` of `dls` uses"
     norm = first(t for t in dls.after_batch.fs if isinstance(t, Normalize))
     return norm.mean.flatten().tolist(), norm.std.flatten().tolist()
+
+# %% ../nbs/00_data.ipynb #0bfb9048
+def resized_array(files, size:int, cache:bool=True):
+    "`uint8` array `(n, 3, size, size)` of `files` decoded and squished to `size`, cached on disk by content key"
+    files = list(files)
+    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px.npy"
+    if cache and p.is_file():
+        try: return np.load(p, mmap_mode='r')
+        except (OSError, ValueError): pass  # a damaged cache file is rebuilt
+    arr = np.empty((len(files), 3, size, size), dtype=np.uint8)
+    for i, f in enumerate(files): arr[i] = np.asarray(load_rgb(f, size)).transpose(2, 0, 1)
+    if cache:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(p) as tmp:
+            with open(tmp, 'wb') as fh: np.save(fh, arr)
+    return arr
+
+# %% ../nbs/00_data.ipynb #21d20df4
+class _Rows(list):
+    "Row indices of a cached split, with the split index fastai's batch transforms look for"
+    def __init__(self, n, split_idx): super().__init__(range(n)); self.split_idx = split_idx
+
+class CachedDL(TfmdDL):
+    "A fastai `DataLoader` whose batches are rows of an in-memory `uint8` image array and their labels"
+    def __init__(self, x, y, split_idx:int=0, **kwargs):
+        self.x, self.y = torch.from_numpy(np.array(x)), torch.as_tensor(y)  # a writable copy in memory (the cache file is memory-mapped read-only)
+        super().__init__(_Rows(len(self.y), split_idx), **kwargs)
+    def create_item(self, i): return 0 if i is None else i  # fastai asks for item `None` to learn the batch types
+    def create_batch(self, b):
+        idx = torch.as_tensor(b)
+        return TensorImage(self.x[idx]), TensorCategory(self.y[idx])
+    def retain(self, res, b): return res
+
+def cached_dls(dls, bs:int=None):
+    "`DataLoaders` serving the training and validation images of file-based `dls` from the pre-resized cache"
+    size = first(t for t in dls.after_item.fs if isinstance(t, Resize)).size[0]
+    loaders = []
+    for i, dl in enumerate([dls.train, dls.valid]):
+        df = dl.dataset.items
+        y = [dls.vocab.o2i[l] for l in df.label]
+        loaders.append(CachedDL(resized_array(df.path, size), y, split_idx=i, bs=bs or dl.bs, shuffle=i == 0, drop_last=i == 0,
+                                num_workers=0, device=dls.device, after_batch=list(dl.after_batch.fs)))
+    return DataLoaders(*loaders, device=dls.device)

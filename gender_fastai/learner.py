@@ -8,7 +8,7 @@ __all__ = ['ARCHS', 'fused_adamw', 'fast_setup', 'cpu_bf16', 'CPUBf16', 'Arch', 
            'EpochCheckpoint', 'load_checkpoint', 'log_run', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage',
            'transfer_fit']
 
-# %% ../nbs/02_learner.ipynb #805da45a
+# %% ../nbs/02_learner.ipynb #1b0c8bf2
 import contextlib, csv, datetime, inspect, tempfile, time, torch, torch.nn as nn, pandas as pd
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from fastai.callback.channelslast import *
 from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params
-from .data import GenderError, gender_dls, atomic_path, dls_stats, PadCropFlip
+from .data import GenderError, gender_dls, atomic_path, dls_stats, PadCropFlip, cached_dls
 from .models import *
 
 # %% ../nbs/02_learner.ipynb #ad7ec39d
@@ -223,7 +223,7 @@ def log_run(path, learn, config:dict, seconds:float):
     with atomic_path(path) as tmp: pd.concat([old, pd.DataFrame([row])], ignore_index=True).to_csv(tmp, index=False)
     return path
 
-# %% ../nbs/02_learner.ipynb #bdeccb94
+# %% ../nbs/02_learner.ipynb #83f2c986
 def train_model(data, # Dataset folder, Kaggle name, or items table
                 arch:str='resnet9', size:int=None, epochs:int=10, lr:float=None, # Size and learning rate: the architecture's defaults
                 bs:int=128, seed:int=42,
@@ -233,11 +233,13 @@ def train_model(data, # Dataset folder, Kaggle name, or items table
                 strict:bool=False, # Unreadable images are an error instead of being skipped
                 weighted:bool=False, # Class-weighted loss
                 save_best:bool=False, # Keep the weights of the epoch with the best validation loss (`SaveModelCallback`)
-                bf16:bool=False, # bfloat16 autocast on the CPU (`CPUBf16`)
+                bf16:bool=None, # bfloat16 autocast on the CPU (`CPUBf16`); `None`: on when training on a CPU with native bf16
+                cache:bool=None, # Train from the pre-resized cache (`cached_dls`); `None`: when it takes under 2 GB
                 log=None, # Append a row for this run to this CSV file
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
     a = get_arch(arch); size, lr = size or a.size, lr or a.lr
+    if bf16 is None: bf16 = default_device().type == 'cpu' and cpu_bf16()
     check_size(arch, size, a.min_size)
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else str(Path(data).resolve()) if Path(data).exists() else str(data)
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}),
@@ -255,12 +257,15 @@ def train_model(data, # Dataset folder, Kaggle name, or items table
     fit_cbs = [EpochCheckpoint(checkpoint, config, history)] if checkpoint else []
     best_dir = tempfile.TemporaryDirectory() if save_best else contextlib.nullcontext()
     if not progress: learn.logger = epoch_printer(learn)
+    if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
+    fit_dls = cached_dls(dls) if cache else dls  # the learner keeps the file-based `dls`: export and predict read files
     t0 = time.time()
     try:
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
             if d: learn.model_dir = Path(d); fit_cbs.append(SaveModelCallback(monitor='valid_loss', fname='best'))
+            learn.dls = fit_dls
             learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
-    finally: learn.logger, learn.model_dir = print, 'models'  # a closure would not pickle into the export
+    finally: learn.logger, learn.model_dir, learn.dls = print, 'models', dls  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
     learn.split = dict(seed=seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
     if log: log_run(log, learn, config, time.time() - t0)

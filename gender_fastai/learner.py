@@ -223,7 +223,7 @@ def log_run(path, learn, config:dict, seconds:float):
     with atomic_path(path) as tmp: pd.concat([old, pd.DataFrame([row])], ignore_index=True).to_csv(tmp, index=False)
     return path
 
-# %% ../nbs/02_learner.ipynb #83f2c986
+# %% ../nbs/02_learner.ipynb #c65a1f65
 def train_model(data, # Dataset folder, Kaggle name, or items table
                 arch:str='resnet9', size:int=None, epochs:int=10, lr:float=None, # Size and learning rate: the architecture's defaults
                 bs:int=128, seed:int=42,
@@ -248,13 +248,13 @@ def train_model(data, # Dataset folder, Kaggle name, or items table
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
     dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, **kwargs)
-    learn = gender_learner(dls, arch, weighted=weighted, cbs=[*L(cbs), *([CPUBf16()] if bf16 else [])], **kwargs)
+    learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
     start, history = 0, []
     if state:
         learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])
         start, history = state['epoch'] + 1, list(state['history'])
         print(f"resuming after epoch {start}/{epochs} from {checkpoint}", flush=True)
-    fit_cbs = [EpochCheckpoint(checkpoint, config, history)] if checkpoint else []
+    fit_cbs = [*([EpochCheckpoint(checkpoint, config, history)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     best_dir = tempfile.TemporaryDirectory() if save_best else contextlib.nullcontext()
     if not progress: learn.logger = epoch_printer(learn)
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9

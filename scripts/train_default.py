@@ -4,7 +4,8 @@
 
 ResNet9 (width 16, 32 px), fit_one_cycle(10, 5e-3), seed 42, on ../shared/data/gender-sample/Training (16,000 face
 crops of the Kaggle "Gender Classification Dataset", derived from CelebA); evaluated on gender-sample/Validation (2,000)
-and, as a dataset it never saw, all of utkface-sample (6,000). Writes OUT/gender_resnet9.safetensors (the safe format:
+and, as a dataset it never saw, all of utkface-sample (6,000). float32, images decoded every epoch (no bf16, no
+cache): the settings of the shipped file. Writes OUT/gender_resnet9.safetensors (the safe format:
 no pickle) and OUT/gender_resnet9.md (the model card). Same machine, same seed: the same weights.
 """
 import json, time
@@ -18,7 +19,7 @@ from gender_fastai import evaluate as E
 @call_parse
 def main(epochs:int=10, out:str='gender_fastai/assets'):
     t0 = time.time()
-    learn = train_model(sample_data('gender-sample'), 'resnet9', epochs=epochs, seed=42)
+    learn = train_model(sample_data('gender-sample'), 'resnet9', epochs=epochs, seed=42, bf16=False, cache=False)  # the settings the shipped weights were trained with
     minutes = (time.time() - t0) / 60
     path = save_model(learn, Path(out)/'gender_resnet9.safetensors')
     learn = load_safe(path)  # evaluate what ships

@@ -31,6 +31,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 pretrained_requirements = (cfg.get('pretrained_requirements') or '').split()
+distributed_requirements = (cfg.get('distributed_requirements') or '').split()
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
@@ -48,7 +49,8 @@ setuptools.setup(
     packages=setuptools.find_packages(),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements + pretrained_requirements, 'pretrained': pretrained_requirements},
+    extras_require={'dev': dev_requirements + pretrained_requirements + distributed_requirements, 'pretrained': pretrained_requirements,
+                    'distributed': distributed_requirements},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

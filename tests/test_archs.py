@@ -8,7 +8,7 @@ from gender_fastai.inference import export_learner, predict_files, predict_probs
 @pytest.mark.parametrize('arch', list(ARCHS))
 def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, tmp_path):
     learn = train_model(small_dataset, arch, epochs=1, bs=40, log=tmp_path/'runs.csv')
-    acc = float(learn.recorder.values[-1][1])
+    acc = float(learn.recorder.values[-1][2])  # train_loss, valid_loss, accuracy, error_rate
     assert 0 <= acc <= 1
     path = export_learner(learn, tmp_path/f'{arch}.pkl')
     files = image_files(small_dataset/'Validation'/'female')[:4] + image_files(small_dataset/'Validation'/'male')[:4]

@@ -39,3 +39,5 @@ def main(data:str=None, # Dataset folder (default: the shared gender-sample)
     if rank_distrib() == 0:
         print(f"{num_distrib() or 1} process(es), {'cuda' if cuda else 'cpu'}: {epochs} epochs in {time.perf_counter() - t:.1f} s, "
               f"final validation accuracy {float(learn.recorder.values[-1][2]):.4f}; saved {save_model(learn, out)}", flush=True)
+    if torch.distributed.is_initialized():  # leave together: a process that exits while gloo threads still run aborts
+        torch.distributed.barrier(); torch.distributed.destroy_process_group()

@@ -32,6 +32,8 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 pretrained_requirements = (cfg.get('pretrained_requirements') or '').split()
 distributed_requirements = (cfg.get('distributed_requirements') or '').split()
+app_requirements = (cfg.get('app_requirements') or '').split()
+docs_requirements = (cfg.get('docs_requirements') or '').split()
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
@@ -49,8 +51,9 @@ setuptools.setup(
     packages=setuptools.find_packages(),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements + pretrained_requirements + distributed_requirements, 'pretrained': pretrained_requirements,
-                    'distributed': distributed_requirements},
+    extras_require={'dev': dev_requirements + pretrained_requirements + distributed_requirements + app_requirements + docs_requirements,
+                    'pretrained': pretrained_requirements, 'distributed': distributed_requirements,
+                    'app': app_requirements, 'docs': docs_requirements},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

@@ -1,0 +1,48 @@
+"""Run tutorial notebooks top to bottom, `#| slow` cells included, and store their outputs in the notebooks.
+
+    python scripts/run_tutorials.py [NOTEBOOK ...]      # default: every notebook of nbs/tutorials
+
+The stored outputs are what the docs site shows. Pictures of faces from the data are not stored (the data is not
+ours to copy into the repository): a cell whose source contains the comment `# faces:` keeps its text output and
+loses its images, replaced by a line saying so. The notebook is written only when every cell ran without an error
+(atomically), and then cleaned with `nbdev_clean`. Run it on an idle machine: the tutorials print their timings.
+"""
+import os, sys, time, subprocess
+from pathlib import Path
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+from fastcore.xtras import working_directory
+
+ROOT = Path(__file__).resolve().parent.parent
+FACES = '# faces:'
+NO_FACES = "(pictures of faces from the data are not stored in the repository: run this cell to see them)\n"
+
+def strip_faces(nb):
+    "Drop the image outputs of cells marked `# faces:`; returns how many were dropped"
+    n = 0
+    for c in nb.cells:
+        if c.cell_type != 'code' or FACES not in c.source: continue
+        kept = [o for o in c.outputs if not any(k.startswith('image/') for k in o.get('data', {}))]
+        n += len(c.outputs) - len(kept)
+        c.outputs = kept + [dict(name='stdout', output_type='stream', text=NO_FACES)]
+    return n
+
+def run(path):
+    "Execute notebook `path` in its folder, every cell; store outputs; `True` on success"
+    path = Path(path).resolve()
+    nb = read_nb(path)
+    t = time.perf_counter()
+    sh = CaptureShell(path)
+    with working_directory(path.parent): sh.run_all(nb, exc_stop=True)
+    if sh.exc: print(sh.prettytb(fname=path), file=sys.stderr); return False
+    n = strip_faces(nb)
+    tmp = path.with_suffix('.ipynb.tmp')
+    write_nb(nb, tmp); os.replace(tmp, path)
+    subprocess.run([str(Path(sys.executable).parent/'nbdev_clean'), '--fname', str(path)], check=True, cwd=ROOT)
+    print(f"{path.relative_to(ROOT)}: ran in {time.perf_counter() - t:.0f} s, {n} face picture(s) left out", flush=True)
+    return True
+
+if __name__ == '__main__':
+    os.environ.pop('IN_TEST', None)
+    nbs = sys.argv[1:] or sorted((ROOT/'nbs'/'tutorials').glob('*.ipynb'))
+    sys.exit(0 if all([run(p) for p in nbs]) else 1)

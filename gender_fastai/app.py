@@ -197,10 +197,10 @@ def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False
                     share=False, show_error=True, quiet=True)
     return demo
 
-# %% ../nbs/06_app.ipynb #9ec92a82
-from fastcore.script import call_parse
+# %% ../nbs/06_app.ipynb #820ac702
+from fastcore.script import call_parse, Param
 @call_parse
-def main(model:str=None, # Model file (.safetensors, .onnx, or a fastai .pkl with --trust); default: the bundled model
+def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --trust); default: the bundled model", str, opt=False, nargs='?')=None,
          host:str='127.0.0.1', # Address to serve on (0.0.0.0: every interface of this machine)
          port:int=7860, # Port
          trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)

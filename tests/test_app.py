@@ -103,3 +103,12 @@ def test_bad_uploads_answered_in_the_page(client, tmp_path, val_image):
     assert msg == '2 photo(s), 1 face(s) labelled, 1 photo(s) without a result (see the error column).'
     assert Path(csv).read_text().count('\n') == 3
     assert _label(client, val_image)[2].startswith('1 face: ')  # still serving
+
+def test_app_refuses_what_it_cannot_serve(tmp_path):
+    import pickle
+    from helpers import run
+    (tmp_path/'foreign.pkl').write_bytes(pickle.dumps({'not': 'a model'}))
+    r = run('gender_fastai_app', tmp_path/'foreign.pkl', '--port', free_port())
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and '--trust' in r.stderr, r.stderr
+    r = run('gender_fastai_app', tmp_path/'missing.safetensors', '--port', free_port())
+    assert (r.returncode, r.stderr) == (2, f"gender_fastai_app: error: {tmp_path/'missing.safetensors'}: no such model file.\n")

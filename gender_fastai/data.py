@@ -61,6 +61,7 @@ def sample_data(name:str=''): # Sub-folder, e.g. `gender-sample`
 # %% ../nbs/00_data.ipynb #c186867d
 KAGGLE_DATASETS = {'gender-classification-dataset': 'cashutosh/gender-classification-dataset', # 47k+12k CelebA-derived crops
                    'gender-dataset': 'yasserhessein/gender-dataset'}
+"Short names of Kaggle gender datasets, mapped to their `owner/dataset` ids"
 
 _NO_CREDS = ("No Kaggle credentials: create an API token at kaggle.com (Settings > API > Create New Token), save it as "
              "~/.kaggle/kaggle.json (chmod 600) or set KAGGLE_USERNAME and KAGGLE_KEY; or pass a local folder instead (--data DIR).")
@@ -149,7 +150,9 @@ def get_data(source): # A local folder, or a Kaggle dataset (`owner/name` or a k
 
 # %% ../nbs/00_data.ipynb #97a66672
 CLASSES = ['female', 'male']
+"The two labels, in the order of the models' outputs"
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'}
+"File suffixes read as images (compared in lower case)"
 _ALIASES = {'female':'female', 'females':'female', 'woman':'female', 'women':'female', 'f':'female',
             'male':'male', 'males':'male', 'man':'male', 'men':'male', 'm':'male'}
 _SPLITS = {'training':'train', 'train':'train', 'validation':'valid', 'valid':'valid', 'val':'valid', 'testing':'test', 'test':'test'}
@@ -205,6 +208,7 @@ def folder_items(path, valid_pct=0.2, seed=42):
 
 # %% ../nbs/00_data.ipynb #b984ab2d
 UTK_RACES = ['White', 'Black', 'Asian', 'Indian', 'Others']
+"UTKFace's race codes 0-4, in order"
 _UTK_RE = re.compile(r'^(\d{1,3})_([01])_([0-4])_(\d+)\.')
 
 def parse_utkface(name:str):
@@ -303,6 +307,7 @@ def cache_dir():
 
 # %% ../nbs/00_data.ipynb #3c62258c
 MAX_PIXELS = 64_000_000  # larger than any face photo needs; PIL itself would allocate up to 179 MP
+"The largest image, in pixels, that `open_face` decodes (a guard against decompression bombs)"
 
 def _unreadable_error(path, e):
     return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {str(e)[:120]}); remove or fix it and run again.")

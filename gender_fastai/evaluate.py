@@ -91,6 +91,7 @@ def predict_items(learn:Learner, df, bs:int=64, tta:bool=False):
 
 # %% ../nbs/04_evaluate.ipynb #fe697161
 AGE_BANDS = [(0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 999)]
+"Age bands `(low, high)` of the subgroup audit; 999 means no upper bound"
 
 def age_band(age):
     "The age band of `age`, e.g. '20-29' or '70+' (fractional ages fall in the band they start in)"
@@ -238,9 +239,11 @@ LIMITATIONS = """- Two labels only, female and male, read from the dataset's ann
   how large these gaps are on this data; small groups are flagged because their numbers are uncertain.
 - Labels in the training data are noisy (a few percent), which caps the achievable accuracy.
 - UTKFace is licensed for non-commercial research only."""
+"The model card's known limitations, in Markdown"
 
 INTENDED_USE = """Research, teaching and aggregate analysis (e.g. auditing a photo collection for balance). Not for decisions about
 individuals, for identifying or tracking people, or for inferring anyone's gender identity."""
+"The model card's intended use, in Markdown"
 
 # %% ../nbs/04_evaluate.ipynb #a3386318
 def model_card(ev:Evaluation, model:str, figures):

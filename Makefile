@@ -8,7 +8,7 @@ DATA ?= ../shared/data/gender-sample
 EPOCHS ?= 10
 MODEL ?= models/model.pkl
 
-.PHONY: venv demo test sync nbtest pytest slow bench clean
+.PHONY: venv demo test sync nbtest pytest slow bench clean docs chromium
 
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: venv
 	[ -n "$$imgs" ] || imgs=$$(find -L $(DATA) -type f \( -iname '*.jpg' -o -iname '*.png' \) | sort | head -6); \
 	$(BIN)/gender_fastai_predict $(MODEL) $$imgs
 
-test: venv sync nbtest pytest
+test: venv chromium sync nbtest pytest
 
 # nbdev_export and nbdev_clean must leave the working tree as it was: library in sync, notebooks clean.
 sync: venv
@@ -44,6 +44,23 @@ pytest: venv
 # The long cells (full training runs) marked `#| slow`.
 slow: venv
 	$(BIN)/nbdev_test --n_workers 1 --flags slow --timing
+
+# The documentation website, without Quarto (nbdev's processing + mkdocs), into _site/ (nbdev_docs builds the Quarto one).
+docs: venv
+	$(BIN)/python scripts/build_docs.py --out _site
+
+# The browser tests (tests/test_docs.py, tests/test_app.py) use Debian's Chromium: installed here when it is missing and
+# we are root or have password-less sudo; otherwise a warning, and those tests skip.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=none; fi; \
+	  apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq"; \
+	  if [ "$$sudo" != none ] && { $$apt install -y chromium >/dev/null 2>&1 || \
+	       { $$apt update >/dev/null 2>&1 && $$apt install -y chromium >/dev/null 2>&1; }; }; then \
+	    echo "installed chromium"; \
+	  else echo "warning: $(CHROMIUM) is missing and could not be installed (apt-get install chromium): the browser tests will skip" >&2; fi; \
+	fi
 
 bench: venv
 	$(BIN)/python bench/train.py --data $(DATA)

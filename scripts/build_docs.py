@@ -278,7 +278,7 @@ def mkdocs_config(cfg, nav, docs:Path, out:Path):
         copyright=cfg.get('copyright', ''),
         markdown_extensions=['toc', 'tables', 'admonition'],
         plugins=['search', {'mkdocs-jupyter': dict(
-            execute=False, include_source=False, cache=False, theme='light', include_requirejs=False, ignore_h1_titles=True,
+            execute=False, include_source=False, cache=False, theme='light', include_requirejs=False, ignore_h1_titles=True, no_prompt=True,
             custom_mathjax_url='data:text/javascript,', toc_depth=3, remove_tag_config=dict(remove_input_tags=['remove_input']))}],
         hooks=[__file__], nav=nav)
 

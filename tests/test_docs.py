@@ -1,0 +1,238 @@
+"""The documentation site: built by `scripts/build_docs.py` (what `make docs` runs), then opened page by page in Chromium.
+
+The browser tests need Chromium at /usr/bin/chromium (or `$CHROMIUM`); `make test` installs it when it can.
+Screenshots of the home page and of an API page go to reports/docs/.
+"""
+import ast, configparser, html, json, os, re, subprocess, sys, threading, urllib.error, urllib.parse, urllib.request
+from functools import partial, lru_cache
+from html.parser import HTMLParser
+from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
+from pathlib import Path
+import pytest, yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'scripts'))
+import build_docs as B
+
+CHROMIUM = Path(os.environ.get('CHROMIUM', '/usr/bin/chromium'))
+SHOTS = ROOT/'reports'/'docs'
+LIB = ROOT/'gender_fastai'
+MODULES = sorted(p for p in LIB.glob('*.py') if not p.name.startswith('_'))
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "The site, built once by the script `make docs` runs"
+    out = tmp_path_factory.mktemp('docs')/'site'
+    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'build_docs.py'), '--out', str(out), '--quiet'],
+                       capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Page content, read from the HTML files
+
+class _Sections(HTMLParser):
+    "Text of a page, cut at each h1-h3: `sections` is `[[heading id, [heading text and text up to the next heading]]]`"
+    def __init__(self):
+        super().__init__(); self.sections, self.skip = [[None, []]], 0
+    def handle_starttag(self, tag, attrs):
+        if tag in ('script', 'style'): self.skip += 1
+        if tag in ('h1', 'h2', 'h3'): self.sections.append([dict(attrs).get('id'), []])
+        if tag in ('p', 'div', 'pre', 'li', 'tr', 'br', 'hr'): self.sections[-1][1].append(' ')
+    def handle_endtag(self, tag):
+        if tag in ('script', 'style'): self.skip -= 1
+    def handle_data(self, data):
+        if not self.skip: self.sections[-1][1].append(data)
+
+def _norm(s): return ' '.join(html.unescape(s).replace('`', '').replace('¶', ' ').split())
+
+@lru_cache(maxsize=None)
+def sections(page:Path):
+    p = _Sections(); p.feed(page.read_text())
+    return [(i, _norm(''.join(t))) for i, t in p.sections]
+
+def article(page:Path):
+    "The text of the page's content (not the navigation around it)"
+    return ' '.join(t for i, t in sections(page)[1:])
+
+def public_symbols(mod:Path):
+    "`{name: (kind, docstring)}` for each name in `mod.__all__`, read from the source (attribute docstrings for constants)"
+    tree = ast.parse(mod.read_text())
+    names = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') == '__all__')
+    defs = {n.name: ('class' if isinstance(n, ast.ClassDef) else 'def', ast.get_docstring(n)) for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    consts = {n: ('const', d) for n, _, d in B.const_docs(mod.read_text())}
+    return {n: {**consts, **defs}.get(n, ('unknown', None)) for n in names}
+
+def module_page(site:Path, mod:Path):
+    "The page of the notebook that `mod` is exported from"
+    nb = re.search(r'^# %% \.\./nbs/(\S+\.ipynb)', mod.read_text(), re.M)[1]
+    return site/B.page_name(nb)
+
+def test_every_public_symbol_is_documented(site):
+    "Each name in a module's `__all__` has a docstring, and its module's page has its entry: heading, signature, docstring"
+    missing = []
+    for mod in MODULES:
+        page = module_page(site, mod)
+        assert page.is_file(), f"{mod.name}: no page {page.name}"
+        secs = sections(page)
+        for name, (kind, doc) in public_symbols(mod).items():
+            where = f"{mod.name}: {name}"
+            if not doc: missing.append(f"{where} has no docstring"); continue
+            first = _norm(doc.strip().splitlines()[0])
+            entry = [t for i, t in secs if i == B.slugify(name) and t.startswith(name)]
+            if not entry: missing.append(f"{where} has no entry (heading #{B.slugify(name)}) on {page.name}")
+            elif not any(first in t for t in entry): missing.append(f"{where}: docstring {first!r} is not in its entry on {page.name}")
+            elif kind in ('def', 'class') and not any(f'{name}(' in t for t in entry): missing.append(f"{where}: no signature on {page.name}")
+    assert not missing, '\n'.join(missing)
+
+def test_no_notebook_machinery_in_pages(site):
+    "Exported and hidden cells, cell directives and show_doc calls do not show"
+    bad = {}
+    for page in sorted(site.rglob('*.html')):
+        text = article(page)
+        found = [s for s in ('#|', 'show_doc(', 'nbdev_export', 'from nbdev.showdoc', 'default_exp', 'AUTOGENERATED') if s in text]
+        if found: bad[page.relative_to(site).as_posix()] = found
+    assert not bad, bad
+
+def test_pages_follow_the_sidebar(site):
+    "One page per notebook of nbs/sidebar.yml, with its title as the page's h1; nothing else but mkdocs' 404 page"
+    nbs = ROOT/'nbs'
+    want = {B.page_name(p) for p in B.nav_paths(B.sidebar_nav(nbs)) if (nbs/p).is_file()}
+    got = {p.relative_to(site).as_posix() for p in site.rglob('*.html')} - {'404.html'}
+    assert got == want
+    for p in want: assert sections(site/p)[1][1], f"{p}: no h1"
+
+def _images(nb:Path):
+    "How many stored image outputs the docs show for notebook `nb` (not those of hidden or exported cells)"
+    cells = json.loads(nb.read_text())['cells']
+    hidden = re.compile(r'^#\|\s*(hide|export|exporti|include:\s*false|output:\s*false)\s*$', re.M)
+    return sum(1 for c in cells if c['cell_type'] == 'code' and not hidden.search(''.join(c['source']))
+               for o in c.get('outputs', []) if {'image/png', 'image/jpeg'} & set(o.get('data', {})))
+
+def test_stored_outputs_are_shown(site):
+    "Every stored plot of a notebook is an image on its page (nothing is executed during the build)"
+    nbs = ROOT/'nbs'
+    for p in B.nav_paths(B.sidebar_nav(nbs)):
+        if not (nbs/p).is_file(): continue
+        html_ = (site/B.page_name(p)).read_text()
+        assert len(re.findall(r'<img [^>]*src="data:image/', html_)) == _images(nbs/p), p
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The nbdev/Quarto configuration
+
+def test_quarto_files_match_settings():
+    "nbs/nbdev.yml is what nbdev_docs writes, _quarto.yml agrees with settings.ini, and every notebook is in the sidebar"
+    from nbdev.config import get_config
+    from nbdev.quarto import _nbdev_yml
+    cfg = get_config(path=ROOT)
+    vals = {k: cfg[k] for k in ['title', 'description', 'branch', 'git_url', 'doc_host', 'doc_baseurl']}
+    assert (ROOT/'nbs'/'nbdev.yml').read_text() == _nbdev_yml.format(doc_path=cfg.doc_path.name, **vals)
+    q = yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())
+    assert q['website']['site-url'] == cfg.doc_host + cfg.doc_baseurl and q['website']['repo-url'] == cfg.git_url
+    assert q['website']['title'] == cfg.title and q['project']['output-dir'] == cfg.doc_path.name
+    assert q['metadata-files'] == ['nbdev.yml', 'sidebar.yml']
+    nav = B.nav_paths(B.sidebar_nav(ROOT/'nbs'))
+    assert not set(B.notebooks(ROOT/'nbs')) - set(nav), "notebooks missing from nbs/sidebar.yml"
+
+def test_show_doc_cells_run_alone():
+    "nbdev_docs runs every cell that has an import: such cells hold imports only (see the nbdev FAQ)"
+    nbs = ROOT/'nbs'
+    bad = B.mixed_import_cells(nbs, [p for p in B.nav_paths(B.sidebar_nav(nbs)) if (nbs/p).is_file()])
+    assert not bad, "cells that mix imports with other code (put the imports in a cell of their own):\n" + \
+        '\n'.join(f"nbs/{p} cell {i}: {line}" for p, i, line in bad)
+
+# ---------------------------------------------------------------------------------------------------------------------
+# In the browser
+
+# Served under doc_baseurl, as GitHub Pages serves it, so that the 404 page's absolute links work
+def _baseurl():
+    cp = configparser.ConfigParser(interpolation=None); cp.read(ROOT/'settings.ini')
+    return cp['DEFAULT']['doc_baseurl'].rstrip('/') + '/'
+BASE = _baseurl()
+
+class _Handler(SimpleHTTPRequestHandler):
+    "The site under BASE, nothing outside it"
+    def translate_path(self, path):
+        return super().translate_path('/' + path[len(BASE):]) if path.startswith(BASE) else '/nonexistent/'
+    def log_message(self, *args): pass
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address): pass  # the browser dropping a connection it no longer needs
+
+@pytest.fixture(scope='module')
+def server(site):
+    httpd = _Server(('127.0.0.1', 0), partial(_Handler, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_port}{BASE}'
+    httpd.shutdown(); httpd.server_close()
+
+@pytest.fixture(scope='module')
+def browser():
+    if not CHROMIUM.is_file(): pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it with apt-get install chromium when it can; or set $CHROMIUM)")
+    sync_playwright = pytest.importorskip('playwright.sync_api', reason='playwright is not installed (pip install gender_fastai[docs])').sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'])
+        yield b
+        b.close()
+
+_PAGE_INFO = """() => ({
+    ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.name),
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    imgs: [...document.images].map(i => ({src: i.getAttribute('src') || '', complete: i.complete, width: i.naturalWidth})),
+})"""
+
+def _status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r: return r.status
+    except urllib.error.HTTPError as e: return e.code
+
+def test_pages_links_and_images_in_chromium(site, server, browser):
+    "Every page loads without errors or requests off this machine; internal links and anchors resolve; every image shows"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob('*.html'))
+    ctx = browser.new_context(viewport=dict(width=1280, height=900))
+    problems, ids, links, statuses = [], {}, [], {}
+    for rel in pages:
+        page = ctx.new_page()
+        page.on('pageerror', lambda e, rel=rel: problems.append(f"{rel}: script error {e}"))
+        page.on('requestfailed', lambda r, rel=rel: problems.append(f"{rel}: request failed {r.url[:100]} ({r.failure})"))
+        page.on('request', lambda r, rel=rel: None if r.url.startswith((server, 'data:', 'blob:', 'about:')) else
+                problems.append(f"{rel}: loads {r.url[:100]} from the network"))
+        page.on('response', lambda r, rel=rel: r.status >= 400 and problems.append(f"{rel}: HTTP {r.status} for {r.url}"))
+        resp = page.goto(server + rel, wait_until='load')
+        if resp is None or resp.status != 200: problems.append(f"{rel}: HTTP {resp and resp.status}"); continue
+        info = page.evaluate(_PAGE_INFO)
+        ids[rel] = set(info['ids'])
+        links += [(rel, l) for l in info['links']]
+        for img in info['imgs']:
+            if not img['src'] or not img['complete'] or not img['width']: problems.append(f"{rel}: image not shown: {img['src'][:80]!r}")
+        if rel != '404.html' and not page.locator('h1').first.is_visible(): problems.append(f"{rel}: no visible h1")
+        page.close()
+    for rel, link in links:
+        if not link.startswith(server): continue
+        url, _, frag = link.partition('#')
+        target = urllib.parse.unquote(url[len(server):]) or 'index.html'
+        if target.endswith('/'): target += 'index.html'
+        if url not in statuses: statuses[url] = _status(url)
+        if statuses[url] != 200: problems.append(f"{rel}: link to {target}: HTTP {statuses[url]}")
+        elif frag and target in ids and urllib.parse.unquote(frag) not in ids[target]: problems.append(f"{rel}: link to {target}#{frag}: no such anchor")
+    assert len(links) > 100 and not problems, '\n'.join(sorted(set(problems)))
+    ctx.close()
+
+def _screenshot(browser, url, fn):
+    page = browser.new_page(viewport=dict(width=1280, height=900))
+    page.goto(url, wait_until='load')
+    assert page.locator('h1').first.is_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(fn))
+    h1 = page.locator('h1').first.inner_text()
+    page.close()
+    from PIL import Image
+    assert fn.stat().st_size > 20_000
+    assert len(Image.open(fn).convert('RGB').getcolors(maxcolors=1 << 24)) > 100  # text and colours, not a blank page
+    return h1
+
+def test_screenshots(server, browser):
+    "Screenshots of the home page and of the inference API page (reports/docs/)"
+    assert _screenshot(browser, server + 'index.html', SHOTS/'home.png').startswith('gender_fastai')
+    assert _screenshot(browser, server + 'inference.html', SHOTS/'api_inference.png').startswith('Inference')

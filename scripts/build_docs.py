@@ -98,7 +98,8 @@ def const_docs(src:str):
     for a, b in zip(body, body[1:] + [None]):
         if not isinstance(a, (ast.Assign, ast.AnnAssign)) or a.value is None: continue
         targets = a.targets if isinstance(a, ast.Assign) else [a.target]
-        names = [t.id for t in targets if isinstance(t, ast.Name) and not t.id.startswith('_')]
+        names = [n.id for t in targets for n in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
+                 if isinstance(n, ast.Name) and not n.id.startswith('_')]
         if not names: continue
         doc = b.value.value if isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant) and isinstance(b.value.value, str) else None
         out += [(n, '\n'.join(lines[a.lineno-1:a.end_lineno]), doc) for n in names]

@@ -7,7 +7,7 @@ ours to copy into the repository): a cell whose source contains the comment `# f
 loses its images, replaced by a line saying so. The notebook is written only when every cell ran without an error
 (atomically), and then cleaned with `nbdev_clean`. Run it on an idle machine: the tutorials print their timings.
 """
-import os, sys, time, subprocess
+import os, re, sys, time, subprocess
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -27,6 +27,31 @@ def strip_faces(nb):
         c.outputs = kept + [dict(name='stdout', output_type='stream', text=NO_FACES)]
     return n
 
+BAR = re.compile(r'\|[█-]*\| *[\d.]+%')  # a frame of a fastprogress bar
+
+def clean_stream(text):
+    "Text as a terminal leaves it: each line's last `\\r` segment, progress-bar frames dropped"
+    lines = []
+    for line in text.split('\n'):
+        segs = [s for s in line.split('\r') if s.strip(' █')]
+        if segs and not BAR.search(segs[-1]): lines.append(segs[-1].rstrip())
+    return '\n'.join(lines) + '\n' if lines else ''
+
+def tidy(nb):
+    "Stored streams as a terminal shows them, without progress-bar frames and library warnings"
+    for c in nb.cells:
+        if c.cell_type != 'code': continue
+        outs = []
+        for o in c.outputs:
+            if o.get('output_type') == 'stream':
+                text = ''.join(o['text'])
+                if o['name'] == 'stderr' and all('Warning' in l or 'warnings.warn' in l for l in text.splitlines() if l.strip()): continue
+                o['text'] = clean_stream(text)
+                if not o['text']: continue
+            outs.append(o)
+        c.outputs = outs
+    return nb
+
 def run(path):
     "Execute notebook `path` in its folder, every cell; store outputs; `True` on success"
     path = Path(path).resolve()
@@ -35,12 +60,17 @@ def run(path):
     sh = CaptureShell(path)
     with working_directory(path.parent): sh.run_all(nb, exc_stop=True)
     if sh.exc: print(sh.prettytb(fname=path), file=sys.stderr); return False
-    n = strip_faces(nb)
+    n = strip_faces(tidy(nb))
     tmp = path.with_suffix('.ipynb.tmp')
     write_nb(nb, tmp); os.replace(tmp, path)
     subprocess.run([str(Path(sys.executable).parent/'nbdev_clean'), '--fname', str(path)], check=True, cwd=ROOT)
     print(f"{path.relative_to(ROOT)}: ran in {time.perf_counter() - t:.0f} s, {n} face picture(s) left out", flush=True)
     return True
+
+def tidy_file(path):
+    "Apply `tidy` to the stored outputs of notebook `path`, without running it"
+    nb = tidy(read_nb(path)); write_nb(nb, path)
+    subprocess.run([str(Path(sys.executable).parent/'nbdev_clean'), '--fname', str(path)], check=True, cwd=ROOT)
 
 if __name__ == '__main__':
     os.environ.pop('IN_TEST', None)

@@ -277,7 +277,6 @@ def mkdocs_config(cfg, nav, docs:Path, out:Path):
         extra_css=['styles.css', 'mkdocs.css'],
         extra=dict(generator=False, social=[dict(icon='fontawesome/brands/github', link=cfg.git_url, name='Source on GitHub')]),
         copyright=cfg.get('copyright', ''),
-        markdown_extensions=['toc', 'tables', 'admonition'],
         plugins=['search', {'mkdocs-jupyter': dict(
             execute=False, include_source=False, cache=False, theme='light', include_requirejs=False, ignore_h1_titles=True, no_prompt=True,
             custom_mathjax_url='data:text/javascript,', toc_depth=3, remove_tag_config=dict(remove_input_tags=['remove_input']))}],

@@ -193,15 +193,17 @@ def test_pages_links_and_images_in_chromium(site, server, browser):
     ctx = browser.new_context(viewport=dict(width=1280, height=900))
     problems, ids, links, statuses = [], {}, [], {}
     for rel in pages:
-        page = ctx.new_page()
-        page.on('pageerror', lambda e, rel=rel: problems.append(f"{rel}: script error {e}"))
-        page.on('requestfailed', lambda r, rel=rel: problems.append(f"{rel}: request failed {r.url[:100]} ({r.failure})"))
-        page.on('request', lambda r, rel=rel: None if r.url.startswith((server, 'data:', 'blob:', 'about:')) else
-                problems.append(f"{rel}: loads {r.url[:100]} from the network"))
-        page.on('response', lambda r, rel=rel: r.status >= 400 and problems.append(f"{rel}: HTTP {r.status} for {r.url}"))
+        page, seen = ctx.new_page(), []  # `seen`: what happened while the page was open (not what closing it aborts)
+        page.on('pageerror', lambda e, rel=rel, seen=seen: seen.append(f"{rel}: script error {e}"))
+        page.on('requestfailed', lambda r, rel=rel, seen=seen: seen.append(f"{rel}: request failed {r.url[:100]} ({r.failure})"))
+        page.on('request', lambda r, rel=rel, seen=seen: None if r.url.startswith((server, 'data:', 'blob:', 'about:')) else
+                seen.append(f"{rel}: loads {r.url[:100]} from the network"))
+        page.on('response', lambda r, rel=rel, seen=seen: r.status >= 400 and seen.append(f"{rel}: HTTP {r.status} for {r.url}"))
         resp = page.goto(server + rel, wait_until='load')
         if resp is None or resp.status != 200: problems.append(f"{rel}: HTTP {resp and resp.status}"); continue
+        page.wait_for_load_state('networkidle')  # the search index, and anything a script would fetch late
         info = page.evaluate(_PAGE_INFO)
+        problems += list(seen)
         ids[rel] = set(info['ids'])
         links += [(rel, l) for l in info['links']]
         for img in info['imgs']:

@@ -6,22 +6,29 @@
 __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'CROP', 'FIND', 'COLOURS', 'FACE_COLUMNS', 'BATCH_COLUMNS', 'read_photo', 'annotate',
            'whole_photo', 'label_photo', 'label_photos', 'model_card_md', 'build_app', 'serve', 'main']
 
-# %% ../nbs/06_app.ipynb #2a8f95b5
+# %% ../nbs/06_app.ipynb #0f0e2d20
 import io, json, sys, tempfile, threading, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageDraw, ImageFont
+from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
     from fastai.learner import Learner
     from gender_fastai.data import GenderError, open_face
     from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, face_detector, OnnxModel
 
-# %% ../nbs/06_app.ipynb #78835959
-MAX_UPLOAD_MB = 20  # largest file the server accepts; bigger uploads are refused before they reach the model
-MAX_FILES = 50  # photos per batch in the second tab
-CROP, FIND = 'The photo is one face crop', 'Find every face in the photo'
+# %% ../nbs/06_app.ipynb #2e9616a8
+MAX_UPLOAD_MB = 20
+"Largest upload in MB the server accepts; bigger files are refused before they reach the model"
+MAX_FILES = 50
+"Most photos labelled at once in the 'Many photos' tab"
+CROP = 'The photo is one face crop'
+"Mode: classify the whole photo as one face crop (as the training images are)"
+FIND = 'Find every face in the photo'
+"Mode: find the faces with dlib's detector and classify each"
 COLOURS = {'female': (230, 60, 140), 'male': (40, 120, 230)}
+"Box colour of each class in the annotated photo"
 
 # %% ../nbs/06_app.ipynb #2b75fb60
 def read_photo(photo):
@@ -35,7 +42,7 @@ def read_photo(photo):
         msg = msg.replace('; remove or fix it and run again', '')
         return None, f"This upload cannot be used: {msg}"
 
-# %% ../nbs/06_app.ipynb #a8be1cb7
+# %% ../nbs/06_app.ipynb #d890b0dd
 def _font(px:int):
     "PIL's built-in font at `px` pixels"
     try: return ImageFont.load_default(size=px)
@@ -60,6 +67,7 @@ def annotate(img, faces, min_side:int=320):
     return img
 
 FACE_COLUMNS = ['face', 'label', 'probability', 'left', 'top', 'right', 'bottom']
+"Columns of the faces table of one photo"
 
 def _classes(model): return list(model.dls.vocab) if isinstance(model, Learner) else model.classes
 
@@ -94,8 +102,9 @@ def label_photo(model, photo, mode:str=FIND):
     if not len(faces): return img, faces, f"No face found in this photo. If it is already a cropped face, choose '{CROP}'."
     return annotate(img, faces), faces, _summary(faces)
 
-# %% ../nbs/06_app.ipynb #a80f6dcc
+# %% ../nbs/06_app.ipynb #0544e55d
 BATCH_COLUMNS = ['file', 'face', 'label', 'probability', 'left', 'top', 'right', 'bottom', 'error']
+"Columns of the table (and CSV) of many photos"
 
 def label_photos(model, photos, mode:str=CROP, csv_dir=None):
     "`(table, CSV file, message)` for a list of uploaded photos: one row per face (or per photo with `CROP`), errors as rows"
@@ -139,7 +148,7 @@ def model_card_md(model, path=None):
               f"`REPORT/README.md` to `{card.name}` beside the model to show data, accuracy and subgroup results here."]
     return '\n'.join(lines)
 
-# %% ../nbs/06_app.ipynb #123dc0e7
+# %% ../nbs/06_app.ipynb #4ea55a65
 def _photo_input(**kw):
     "A `gr.Image` (upload, webcam, clipboard) that hands an upload Gradio cannot read on as a path, so `read_photo` can say why"
     import gradio as gr
@@ -185,7 +194,7 @@ def build_app(model, model_path=None, title:str='gender_fastai'):
             gr.Button('Model card', visible=False).click(lambda: card, None, gr.Markdown(visible=False), api_name='model_card')
     return demo
 
-# %% ../nbs/06_app.ipynb #36f2e758
+# %% ../nbs/06_app.ipynb #34d97556
 def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False, queue:int=100, block:bool=True):
     "Load the model at `model_path` (`None`: bundled), build the app and serve it on `host`:`port`"
     model = open_model(model_path, trust=trust)
@@ -197,8 +206,7 @@ def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False
                     share=False, show_error=True, quiet=True)
     return demo
 
-# %% ../nbs/06_app.ipynb #820ac702
-from fastcore.script import call_parse, Param
+# %% ../nbs/06_app.ipynb #8762a72e
 @call_parse
 def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --trust); default: the bundled model", str, opt=False, nargs='?')=None,
          host:str='127.0.0.1', # Address to serve on (0.0.0.0: every interface of this machine)

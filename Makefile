@@ -8,7 +8,7 @@ DATA ?= ../shared/data/gender-sample
 EPOCHS ?= 10
 MODEL ?= models/model.pkl
 
-.PHONY: venv demo test sync nbtest pytest slow bench clean docs chromium
+.PHONY: venv demo test sync nbtest pytest slow bench clean docs readme chromium docs chromium
 
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ slow: venv
 docs: venv
 	$(BIN)/python scripts/build_docs.py --out _site
 
+# README.md is generated from nbs/index.ipynb (tests/test_readme.py checks it).
+readme: venv
+	$(BIN)/python scripts/make_readme.py
+
 # The browser tests (tests/test_docs.py, tests/test_app.py) use Debian's Chromium: installed here when it is missing and
 # we are root or have password-less sudo; otherwise a warning, and those tests skip.
 CHROMIUM ?= /usr/bin/chromium
@@ -66,4 +70,4 @@ bench: venv
 	$(BIN)/python bench/train.py --data $(DATA)
 
 clean:
-	rm -rf $(VENV) _proc _docs build dist *.egg-info
+	rm -rf $(VENV) _proc _docs _site build dist *.egg-info

@@ -8,7 +8,7 @@ DATA ?= ../shared/data/gender-sample
 EPOCHS ?= 10
 MODEL ?= models/model.pkl
 
-.PHONY: venv demo test sync nbtest pytest slow bench clean docs readme chromium docs chromium
+.PHONY: venv demo test sync nbtest pytest slow bench clean docs readme chromium
 
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -102,7 +102,7 @@ def label_photo(model, photo, mode:str=FIND):
     if not len(faces): return img, faces, f"No face found in this photo. If it is already a cropped face, choose '{CROP}'."
     return annotate(img, faces), faces, _summary(faces)
 
-# %% ../nbs/06_app.ipynb #0544e55d
+# %% ../nbs/06_app.ipynb #b9d21341
 BATCH_COLUMNS = ['file', 'face', 'label', 'probability', 'left', 'top', 'right', 'bottom', 'error']
 "Columns of the table (and CSV) of many photos"
 
@@ -123,7 +123,7 @@ def label_photos(model, photos, mode:str=CROP, csv_dir=None):
     n_err = int((table.error != '').sum())
     return table, str(out), f"{len(photos)} photo(s), {int((table.error == '').sum())} face(s) labelled" + (f", {n_err} photo(s) without a result (see the error column)." if n_err else '.')
 
-# %% ../nbs/06_app.ipynb #16f7f266
+# %% ../nbs/06_app.ipynb #972a195f
 def _meta(model):
     "The description stored with `model`, as far as it has one"
     if isinstance(model, OnnxModel): return model.meta
@@ -148,7 +148,7 @@ def model_card_md(model, path=None):
               f"`REPORT/README.md` to `{card.name}` beside the model to show data, accuracy and subgroup results here."]
     return '\n'.join(lines)
 
-# %% ../nbs/06_app.ipynb #4ea55a65
+# %% ../nbs/06_app.ipynb #a504b6b2
 def _photo_input(**kw):
     "A `gr.Image` (upload, webcam, clipboard) that hands an upload Gradio cannot read on as a path, so `read_photo` can say why"
     import gradio as gr
@@ -194,7 +194,7 @@ def build_app(model, model_path=None, title:str='gender_fastai'):
             gr.Button('Model card', visible=False).click(lambda: card, None, gr.Markdown(visible=False), api_name='model_card')
     return demo
 
-# %% ../nbs/06_app.ipynb #34d97556
+# %% ../nbs/06_app.ipynb #426e0ad0
 def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False, queue:int=100, block:bool=True):
     "Load the model at `model_path` (`None`: bundled), build the app and serve it on `host`:`port`"
     model = open_model(model_path, trust=trust)
@@ -206,7 +206,7 @@ def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False
                     share=False, show_error=True, quiet=True)
     return demo
 
-# %% ../nbs/06_app.ipynb #8762a72e
+# %% ../nbs/06_app.ipynb #d44bc183
 @call_parse
 def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --trust); default: the bundled model", str, opt=False, nargs='?')=None,
          host:str='127.0.0.1', # Address to serve on (0.0.0.0: every interface of this machine)

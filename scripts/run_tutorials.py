@@ -27,14 +27,15 @@ def strip_faces(nb):
         c.outputs = kept + [dict(name='stdout', output_type='stream', text=NO_FACES)]
     return n
 
-BAR = re.compile(r'\|[█-]*\| *[\d.]+%')  # a frame of a fastprogress bar
+BAR = re.compile(r'^.*\|[█-]*\| *[\d.]+% \[[^\]]*\]')  # a frame of a fastprogress bar, up to its `[n/total time]`
 
 def clean_stream(text):
-    "Text as a terminal leaves it: each line's last `\\r` segment, progress-bar frames dropped"
+    "Text as a terminal leaves it: each line's last `\\r` segment, progress-bar frames dropped (what follows one is kept)"
     lines = []
     for line in text.split('\n'):
-        segs = [s for s in line.split('\r') if s.strip(' █')]
-        if segs and not BAR.search(segs[-1]): lines.append(segs[-1].rstrip())
+        segs = [BAR.sub('', s) for s in line.split('\r')]
+        segs = [s for s in segs if s.strip(' █')]
+        if segs: lines.append(segs[-1].rstrip())
     return '\n'.join(lines) + '\n' if lines else ''
 
 def tidy(nb):

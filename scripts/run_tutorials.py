@@ -29,12 +29,14 @@ def strip_faces(nb):
 
 BAR = re.compile(r'^.*\|[█-]*\| *[\d.]+% \[[^\]]*\]')  # a frame of a fastprogress bar, up to its `[n/total time]`
 
+EPOCH = re.compile(r'^\s*Epoch \d+/\d+ :\s*$')  # what a finished bar leaves behind
+
 def clean_stream(text):
     "Text as a terminal leaves it: each line's last `\\r` segment, progress-bar frames dropped (what follows one is kept)"
     lines = []
     for line in text.split('\n'):
         segs = [BAR.sub('', s) for s in line.split('\r')]
-        segs = [s for s in segs if s.strip(' █')]
+        segs = [s for s in segs if s.strip(' █') and not EPOCH.match(s)]
         if segs: lines.append(segs[-1].rstrip())
     return '\n'.join(lines) + '\n' if lines else ''
 

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'CROP', 'FIND', 'COLOURS', 'FACE_COLUMNS', 'BATCH_COLUMNS', 'read_photo', 'annotate',
-           'whole_photo', 'label_photo', 'label_photos', 'model_card_md', 'build_app', 'serve', 'main']
+           'whole_photo', 'label_faces', 'label_photo', 'label_photos', 'model_card_md', 'build_app', 'serve', 'main']
 
-# %% ../nbs/06_app.ipynb #0f0e2d20
-import io, json, sys, tempfile, threading, warnings
+# %% ../nbs/06_app.ipynb #35f1af11
+import tempfile, threading, warnings
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
@@ -42,7 +42,7 @@ def read_photo(photo):
         msg = msg.replace('; remove or fix it and run again', '')
         return None, f"This upload cannot be used: {msg}"
 
-# %% ../nbs/06_app.ipynb #d890b0dd
+# %% ../nbs/06_app.ipynb #ce60fdef
 def _font(px:int):
     "PIL's built-in font at `px` pixels"
     try: return ImageFont.load_default(size=px)
@@ -89,20 +89,25 @@ def _summary(faces):
     n = len(faces)
     return f"{n} face{'s' if n > 1 else ''}: " + ', '.join(f"{r['label']} {r['probability']:.2f}" for r in faces.to_dict('records'))
 
-def label_photo(model, photo, mode:str=FIND):
-    "`(annotated image, faces table, message)` for one uploaded `photo`"
-    img, msg = read_photo(photo)
-    if img is None: return None, pd.DataFrame(columns=FACE_COLUMNS), msg
+def label_faces(model, img, mode:str=FIND):
+    "`(faces table, message)` for PIL image `img`: each face found (`FIND`), or the whole image as one crop (`CROP`, or no dlib)"
     det = None if mode == CROP else _detector()
     if det is None:
         faces = whole_photo(model, img)
         note = '' if mode == CROP else " (no face detector is installed, so the whole photo was classified as one face crop: pip install dlib-bin to find faces)"
-        return annotate(img, faces), faces, _summary(faces) + note
+        return faces, _summary(faces) + note
     faces = predict_faces(model, img, detector=det)[FACE_COLUMNS].round({'probability': 4})
-    if not len(faces): return img, faces, f"No face found in this photo. If it is already a cropped face, choose '{CROP}'."
-    return annotate(img, faces), faces, _summary(faces)
+    if not len(faces): return faces, f"No face found in this photo. If it is already a cropped face, choose '{CROP}'."
+    return faces, _summary(faces)
 
-# %% ../nbs/06_app.ipynb #b9d21341
+def label_photo(model, photo, mode:str=FIND):
+    "`(annotated image, faces table, message)` for one uploaded `photo`"
+    img, msg = read_photo(photo)
+    if img is None: return None, pd.DataFrame(columns=FACE_COLUMNS), msg
+    faces, msg = label_faces(model, img, mode)
+    return annotate(img, faces) if len(faces) else img, faces, msg
+
+# %% ../nbs/06_app.ipynb #526aee90
 BATCH_COLUMNS = ['file', 'face', 'label', 'probability', 'left', 'top', 'right', 'bottom', 'error']
 "Columns of the table (and CSV) of many photos"
 
@@ -114,8 +119,9 @@ def label_photos(model, photos, mode:str=CROP, csv_dir=None):
     rows = []
     for p in photos:
         name = Path(p).name if isinstance(p, (str, Path)) else 'photo'
-        _, faces, msg = label_photo(model, p, mode)
-        if not len(faces): rows.append(dict(file=name, error=msg)); continue
+        img, msg = read_photo(p)
+        if img is not None: faces, msg = label_faces(model, img, mode)
+        if img is None or not len(faces): rows.append(dict(file=name, error=msg)); continue
         rows += [dict(file=name, **r, error='') for r in faces.to_dict('records')]
     table = pd.DataFrame(rows, columns=BATCH_COLUMNS)
     out = Path(csv_dir or tempfile.mkdtemp())/'gender_predictions.csv'

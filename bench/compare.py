@@ -13,7 +13,8 @@ import torch
 from fastcore.script import call_parse
 from fastai.callback.all import ShortEpochCallback
 from fastai.torch_core import set_seed
-from gender_fastai.data import sample_data, load_items
+from gender_fastai.core import sample_data
+from gender_fastai.data import load_items
 from gender_fastai.learner import ARCHS, get_arch, arch_dls, gender_learner, transfer_fit
 from train import EpochClock
 

@@ -9,16 +9,8 @@ box. Prints recall, false detections (centres outside every pasted box) and seco
 import time, numpy as np
 from PIL import Image
 from fastcore.script import call_parse
-from gender_fastai.data import sample_data, image_files, load_rgb
-from gender_fastai.inference import find_faces, face_detector
-
-def composite(files, side, rng, gap=40):
-    w = len(files) * (side + gap) + gap; h = side * 2 + 40
-    can = Image.fromarray(rng.integers(90, 160, (h, w, 3), dtype=np.uint8)); boxes = []
-    for i, f in enumerate(files):
-        x, y = gap + i * (side + gap), int(rng.integers(10, h - side - 10))
-        can.paste(load_rgb(f, side), (x, y)); boxes.append((x, y, x + side, y + side))
-    return can, boxes
+from gender_fastai.core import sample_data, image_files, load_rgb
+from gender_fastai.faces import find_faces, face_detector, composite_photo, faces_found
 
 @call_parse
 def main(n:int=50, per:int=4, side:int=160, seed:int=0):
@@ -31,10 +23,8 @@ def main(n:int=50, per:int=4, side:int=160, seed:int=0):
         found = false = total = 0; secs = 0.
         for _ in range(n):
             pick = [files[i] for i in rng.choice(len(files), per, replace=False)]
-            photo, boxes = composite(pick, side, rng)
+            photo, boxes = composite_photo(pick, size=(per * (side + 40), side * 2 + 40), side=side, seed=int(rng.integers(1 << 30)))
             t = time.perf_counter(); dets = find_faces(photo, detector=det); secs += time.perf_counter() - t
-            centres = [((l + r) / 2, (t_ + b) / 2) for (l, t_, r, b), _ in dets]
-            inside = lambda c, b: b[0] <= c[0] <= b[2] and b[1] <= c[1] <= b[3]
-            found += sum(any(inside(c, b) for c in centres) for b in boxes)
-            false += sum(not any(inside(c, b) for b in boxes) for c in centres); total += len(boxes)
+            hits, fp = faces_found(boxes, [b for b, _ in dets])
+            found, false, total = found + hits, false + fp, total + len(boxes)
         print(f"| {name} | {n} | {total} | {found} | {found / total:.3f} | {false} | {secs / n:.3f} |", flush=True)

@@ -12,7 +12,7 @@ Also prints each one's accuracy on those (labelled) images.
 import time, numpy as np, torch
 from PIL import Image
 from fastcore.script import call_parse
-from gender_fastai.data import sample_data, image_files, load_rgb
+from gender_fastai.core import sample_data, image_files, load_rgb
 from gender_fastai.inference import open_model, predict_files, fast_probs
 
 @call_parse

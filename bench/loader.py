@@ -8,7 +8,8 @@ that noise on a shared machine hits every setting alike. Prints images/s per set
 import time, warnings
 import torch
 from fastcore.script import call_parse
-from gender_fastai.data import sample_data, load_items, sample_items, gender_dls, image_stats
+from gender_fastai.core import sample_data
+from gender_fastai.data import load_items, sample_items, gender_dls, image_stats
 from gender_fastai.learner import resnet9_learner
 
 def epoch_ips(dls, train=True):

@@ -16,7 +16,8 @@ from fastcore.script import call_parse
 from fastai.callback.all import ShortEpochCallback
 from fastai.callback.core import Callback, CancelValidException
 from fastai.torch_core import set_seed
-from gender_fastai.data import sample_data, load_items
+from gender_fastai.core import sample_data
+from gender_fastai.data import load_items
 from gender_fastai.models import ResNet9
 from gender_fastai.learner import gender_learner, arch_dls
 

@@ -9,7 +9,8 @@ import os, sys, time, platform, resource
 import torch
 from fastcore.script import call_parse
 from fastai.callback.core import Callback
-from gender_fastai.data import sample_data, load_items
+from gender_fastai.core import sample_data
+from gender_fastai.data import load_items
 from gender_fastai.learner import train_model
 
 class EpochClock(Callback):

@@ -9,7 +9,7 @@ page carries its API reference (signature, docstring, link to the source); expor
 nbdev drops them. Public constants get the same kind of entry from their attribute docstring (the string literal on
 the line after the assignment), which `show_doc` does not do. mkdocs (material theme) and mkdocs-jupyter then render
 the notebooks with their stored outputs (nothing is executed but the cells nbdev needs for `show_doc`) into `OUT`,
-one page per notebook, named as Quarto names them (`00_data.ipynb` -> `data.html`).
+one page per notebook, named as Quarto names them (`02_data.ipynb` -> `data.html`).
 
 The site loads nothing from the network: no Google fonts, no MathJax (the notebooks have no maths) and no
 require.js, no GitHub API call (no `repo_url`; a plain link in the footer instead). The mkdocs configuration is
@@ -56,7 +56,7 @@ def notebooks(nbs:Path):
                   if not any(part.startswith(('_', '.')) for part in p.relative_to(nbs).parts))
 
 def page_name(nb_path:str):
-    "Where nbdev/Quarto put the page of `nb_path`: `00_data.ipynb` -> `data.html`, `tutorials/x.ipynb` -> `tutorials/x.html`"
+    "Where nbdev/Quarto put the page of `nb_path`: `02_data.ipynb` -> `data.html`, `tutorials/x.ipynb` -> `tutorials/x.html`"
     p = Path(nb_path)
     return (p.parent/(re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.name.lower()))).with_suffix('.html').as_posix()
 

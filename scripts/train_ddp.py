@@ -13,9 +13,10 @@ import os, time, torch
 from fastcore.script import call_parse
 from fastai.distributed import *
 from fastai.torch_core import set_seed, num_distrib, rank_distrib
-from gender_fastai.data import sample_data, load_items, sample_items
+from gender_fastai.core import sample_data
+from gender_fastai.data import load_items, sample_items
 from gender_fastai.learner import arch_dls, gender_learner, get_arch
-from gender_fastai.inference import save_model
+from gender_fastai.export import save_model
 
 def _broadcast_cpu(self, t, rank):
     "fastai's `DistributedDL._broadcast` without its `.cuda()`, so the gloo backend can shuffle on CPU processes"

@@ -11,9 +11,10 @@ no pickle) and OUT/gender_resnet9.md (the model card). Same machine, same seed: 
 import json, time
 from pathlib import Path
 from fastcore.script import call_parse
-from gender_fastai.data import sample_data
+from gender_fastai.core import sample_data
 from gender_fastai.learner import train_model
-from gender_fastai.inference import save_model, load_safe
+from gender_fastai.export import save_model
+from gender_fastai.inference import load_safe
 from gender_fastai import evaluate as E
 
 @call_parse

@@ -1,7 +1,7 @@
 import shutil, pytest
 from helpers import run
 from pathlib import Path
-from gender_fastai.data import sample_data, image_files
+from gender_fastai.core import sample_data, image_files
 
 @pytest.fixture(scope='session')
 def gender_path(): return sample_data('gender-sample')

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
-from gender_fastai.data import sample_data, image_files
+from gender_fastai.core import sample_data, image_files
 from gender_fastai.app import CROP, FIND, MAX_UPLOAD_MB
 from gender_fastai.inference import open_model, predict_files
 from helpers import BIN

@@ -1,9 +1,10 @@
 "Acceptance of the architectures: each trains on real faces, exports, and predicts the same in a fresh process."
 import pandas as pd, pytest, torch
 from helpers import run
-from gender_fastai.data import image_files
+from gender_fastai.core import image_files
 from gender_fastai.learner import ARCHS, train_model
-from gender_fastai.inference import export_learner, predict_files, predict_probs, save_model, load_safe, export_onnx, OnnxModel
+from gender_fastai.export import export_learner, save_model, export_onnx
+from gender_fastai.inference import predict_files, predict_probs, load_safe, OnnxModel
 
 @pytest.mark.parametrize('arch', list(ARCHS))
 def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, tmp_path):

@@ -3,8 +3,11 @@ import io, os, sys, csv, json, shutil, signal, struct, subprocess, time, warning
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, requests
 from PIL import Image
+from gender_fastai.core import *
 from gender_fastai.data import *
-from gender_fastai.inference import load_model, export_learner, GenderModelError, predict_files
+from gender_fastai.modelfile import GenderModelError
+from gender_fastai.export import export_learner
+from gender_fastai.inference import load_model, predict_files
 from helpers import run
 
 def img_bytes(im, fmt, **kw): b = io.BytesIO(); im.save(b, fmt, **kw); return b.getvalue()

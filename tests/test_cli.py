@@ -79,17 +79,22 @@ def test_predict_bad_model_and_missing_image(model, tmp_path):
     r = run('gender_fastai_predict', model[0], tmp_path/'missing.jpg')
     assert r.returncode == 2 and 'missing.jpg: no such file or folder' in r.stderr
 
-def test_train_skips_unreadable_and_stops_cleanly_on_truncated(small_dataset, tmp_path):
+def test_train_skips_and_names_bad_files_strict_stops(small_dataset, tmp_path):
+    "A truncated JPEG, a zero-byte file and a text file named .jpg among good images: skipped, named in one warning, model exported"
     import shutil
     data = tmp_path/'data'; shutil.copytree(small_dataset, data)
+    good = sorted((data/'Training'/'female').iterdir())[0].read_bytes()
+    (data/'Training'/'female'/'cut.jpg').write_bytes(good[:len(good)//2])
     (data/'Training'/'male'/'empty.jpg').touch()
+    (data/'Validation'/'male'/'text.jpg').write_text('this is not an image')
     r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.pkl')
     assert r.returncode == 0, r.stderr
-    assert r.stderr.startswith('gender_fastai_train: warning: skipped 1 unreadable image(s), e.g. ') and 'empty.jpg' in r.stderr
-    good = next((data/'Training'/'female').iterdir()).read_bytes()
-    (data/'Training'/'female'/'cut.jpg').write_bytes(good[:len(good)//2])
-    r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m2.pkl')
-    assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith('gender_fastai_train: error: ') and 'cut.jpg: unreadable image' in r.stderr
+    warns = [l for l in r.stderr.splitlines() if l.startswith('gender_fastai_train: warning: ')]
+    assert len(warns) == 1 and warns[0].startswith('gender_fastai_train: warning: skipped 3 unreadable image(s): '), r.stderr
+    assert all(n in warns[0] for n in ('cut.jpg (unreadable image (OSError: image file is truncated', 'empty.jpg', 'text.jpg')), warns
+    assert (tmp_path/'m.pkl').is_file() and 'validation accuracy' in r.stdout.lower(), r.stdout
+    r = run('gender_fastai_train', '--data', data, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m2.pkl', '--strict')
+    assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith('gender_fastai_train: error: 3 unreadable image(s): '), r.stderr
     assert not (tmp_path/'m2.pkl').exists()
 
 def test_evaluate_writes_report(model, utk_small, tmp_path):
@@ -119,3 +124,12 @@ def test_evaluate_bad_input_one_line(case, message, model, small_dataset, tmp_pa
     r = run('gender_fastai_evaluate', model[0], *args, '--out', tmp_path/'report')
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
     assert not (tmp_path/'report').exists()
+
+def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
+    "--data twice: the sources are merged, each judged on its own validation images, and the safe model file is written"
+    r = run('gender_fastai_train', '--data', small_dataset, '--data', utk_small, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.safetensors')
+    assert r.returncode == 0, r.stderr
+    line = next(l for l in r.stdout.splitlines() if l.startswith('validation accuracy by source: '))
+    assert f'{small_dataset.name} ' in line and f'{utk_small.name} ' in line, line
+    assert f'{utk_small.name} ' in line and '(40)' in line and '(60)' in line, line  # 20% of 200 UTKFace images; 30 + 30 Validation/ images
+    assert (tmp_path/'m.safetensors').is_file()

@@ -2,7 +2,7 @@
 import sys, subprocess, pytest
 from pathlib import Path
 from gender_fastai.inference import load_safe, predict_probs
-from gender_fastai.data import image_files
+from gender_fastai.core import image_files
 
 def test_two_process_gloo_training_saves_a_model(tmp_path, gender_path):
     pytest.importorskip('accelerate')

@@ -2,8 +2,10 @@
 import json, numpy as np, pandas as pd, pytest
 from PIL import Image
 from helpers import run
-from gender_fastai.data import sample_data, image_files, load_rgb
-from gender_fastai.inference import open_model, predict_files, save_model, load_model
+from gender_fastai.core import sample_data, image_files, load_rgb
+from gender_fastai.faces import composite_photo, faces_found
+from gender_fastai.export import save_model
+from gender_fastai.inference import open_model, predict_files, load_model
 
 @pytest.fixture(scope='module')
 def val_files(gender_path):
@@ -20,17 +22,9 @@ def test_bundled_model_predicts_offline_in_fresh_process(val_files):
     out = json.loads(r.stdout)
     assert [o['label'] for o in out] == predict_files(open_model(), val_files, progress=False).label.tolist()
 
-def composite(files, side=160, size=(820, 400), seed=1):
-    rng = np.random.default_rng(seed)
-    can = Image.fromarray(rng.integers(90, 160, (size[1], size[0], 3), dtype=np.uint8)); boxes = []
-    for i, f in enumerate(files):
-        x, y = 15 + i * (side + 40), int(rng.integers(10, size[1] - side - 10))
-        can.paste(load_rgb(f, side), (x, y)); boxes.append((x, y, x + side, y + side))
-    return can, boxes
-
 def test_faces_found_at_the_right_places(tmp_path):
     utk = image_files(sample_data('utkface-sample'))
-    photo, boxes = composite([utk[i] for i in (3, 40, 77, 120)])
+    photo, boxes = composite_photo([utk[i] for i in (3, 40, 77, 120)], size=(820, 400), side=160, seed=1)
     photo.save(tmp_path/'group.png')
     Image.new('RGB', (400, 300), (120, 130, 140)).save(tmp_path/'wall.jpg')
     r = run('gender_fastai_predict', '--faces', '--json', tmp_path/'group.png', tmp_path/'wall.jpg')
@@ -38,8 +32,7 @@ def test_faces_found_at_the_right_places(tmp_path):
     rows = json.loads(r.stdout)
     faces = [o for o in rows if o['file'].endswith('group.png')]
     assert len(faces) == 4
-    hit = lambda o, b: b[0] <= (o['left'] + o['right']) / 2 <= b[2] and b[1] <= (o['top'] + o['bottom']) / 2 <= b[3]
-    assert sorted(next(i for i, b in enumerate(boxes) if hit(o, b)) for o in faces) == [0, 1, 2, 3]
+    assert faces_found(boxes, [(o['left'], o['top'], o['right'], o['bottom']) for o in faces]) == (4, 0)
     assert all(o['label'] in ('female', 'male') and 0.5 <= o['probability'] <= 1 for o in faces)
     assert [o['error'] for o in rows if o['file'].endswith('wall.jpg')] == ['no face found']
     r = run('gender_fastai_predict', '--faces', tmp_path/'wall.jpg')

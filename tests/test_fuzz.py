@@ -3,7 +3,7 @@ import io, random
 import numpy as np, pytest
 from PIL import Image
 from hypothesis import given, settings, HealthCheck, strategies as st
-from gender_fastai.data import open_face, sample_data, GenderDataError, MAX_PIXELS
+from gender_fastai.core import open_face, sample_data, GenderDataError, MAX_PIXELS
 from gender_fastai.inference import load_model, predict_files
 
 def _seeds():

@@ -14,6 +14,8 @@ $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
+	# MTCNN, the default face finder: --no-deps, because its own pins would downgrade torch (faces.MTCNNFinder)
+	$(BIN)/pip install -q --no-deps facenet-pytorch==2.6.0
 	touch $@
 
 venv: $(VENV)/.installed

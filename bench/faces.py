@@ -1,30 +1,39 @@
-"""Face detection recall on composite photos made from the shared samples.
+"""Face finding on composite photos made from the shared samples: recall per condition, false detections and time,
+for each face finder (MTCNN, the default when facenet-pytorch is installed, against dlib HOG, the finder before it).
 
-    python bench/faces.py [--n 50] [--per 4] [--side 160]
+    python bench/faces.py [--photos 20] [--seed 0]
 
-Each composite pastes `per` face images at known places on a noisy canvas (UTKFace chips, and gender-sample crops,
-which are tighter), runs `find_faces`, and counts a face as found when a detection's centre lies inside its pasted
-box. Prints recall, false detections (centres outside every pasted box) and seconds per photo, per source.
+Each photo (`faces.wild_photo`, 640x480, cluttered background) holds 1-4 faces from utkface-sample or gender-sample/
+Validation, each under one condition (plain, small, rotated, dark, blurred, lowres, jpeg). A face is found when the
+centre of a found box lies inside its pasted box (`faces.faces_found`).
 """
-import time, numpy as np
-from PIL import Image
+import time, numpy as np, pandas as pd
 from fastcore.script import call_parse
-from gender_fastai.core import sample_data, image_files, load_rgb
-from gender_fastai.faces import find_faces, face_detector, composite_photo, faces_found
+from gender_fastai.core import sample_data, image_files
+from gender_fastai.faces import face_finder, faces_found, wild_photo, WILD_CONDITIONS
 
 @call_parse
-def main(n:int=50, per:int=4, side:int=160, seed:int=0):
-    det = face_detector(); rng = np.random.default_rng(seed)
+def main(photos:int=20, # Photos per condition and source
+         seed:int=0):
     g = sample_data('gender-sample')/'Validation'
-    sources = {'utkface-sample': image_files(sample_data('utkface-sample')),
-               'gender-sample/Validation': image_files(g/'female') + image_files(g/'male')}
-    print(f"| source | photos | faces | found | recall | false detections | s per photo |\n|---|---|---|---|---|---|---|")
-    for name, files in sources.items():
-        found = false = total = 0; secs = 0.
-        for _ in range(n):
-            pick = [files[i] for i in rng.choice(len(files), per, replace=False)]
-            photo, boxes = composite_photo(pick, size=(per * (side + 40), side * 2 + 40), side=side, seed=int(rng.integers(1 << 30)))
-            t = time.perf_counter(); dets = find_faces(photo, detector=det); secs += time.perf_counter() - t
-            hits, fp = faces_found(boxes, [b for b, _ in dets])
-            found, false, total = found + hits, false + fp, total + len(boxes)
-        print(f"| {name} | {n} | {total} | {found} | {found / total:.3f} | {false} | {secs / n:.3f} |", flush=True)
+    pools = {'utkface-sample': image_files(sample_data('utkface-sample')), 'gender-sample': image_files(g/'female') + image_files(g/'male')}
+    finders = {k: face_finder(k) for k in ('mtcnn', 'hog')}
+    rows = []
+    for src, files in pools.items():
+        rng = np.random.default_rng(seed)
+        for cond in WILD_CONDITIONS:
+            for _ in range(photos):
+                pick = [files[i] for i in rng.choice(len(files), int(rng.integers(1, 5)), replace=False)]
+                photo, placed = wild_photo(pick, seed=int(rng.integers(1 << 30)), condition=cond)
+                boxes = [b for b, _ in placed]
+                for name, f in finders.items():
+                    t = time.perf_counter(); found = f.find(photo); dt = time.perf_counter() - t
+                    hits, false = faces_found(boxes, [b for b, _, _ in found])
+                    rows.append(dict(finder=name, source=src, condition=cond, faces=len(boxes), hits=hits, false=false, seconds=dt))
+    df = pd.DataFrame(rows)
+    t = df.groupby(['finder', 'condition'])[['hits', 'faces']].sum(); rec = (t.hits / t.faces).unstack()[list(WILD_CONDITIONS)]
+    tot = df.groupby('finder').agg(hits=('hits', 'sum'), faces=('faces', 'sum'), false=('false', 'sum'), photos=('seconds', 'size'), seconds=('seconds', 'mean'))
+    print('| finder | ' + ' | '.join(WILD_CONDITIONS) + ' | all | false detections | s per photo |\n|---' * 1 + '|---' * (len(WILD_CONDITIONS) + 3) + '|')
+    for f in rec.index:
+        print(f"| {f} | " + ' | '.join(f"{v:.3f}" for v in rec.loc[f]) + f" | {tot.hits[f] / tot.faces[f]:.3f} | {tot.false[f]} | {tot.seconds[f]:.3f} |")
+    print(f"{int(tot.faces.iloc[0])} faces in {int(tot.photos.iloc[0])} photos per finder")

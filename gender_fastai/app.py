@@ -173,7 +173,7 @@ def build_app(model, model_path=None, title:str='gender_fastai'):
     except ImportError: raise GenderError("The app needs Gradio: pip install 'gender_fastai[app]' (or pip install gradio).") from None
     card = model_card_md(model, model_path)
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {title}\nFemale / male classifier of faces. Model: `{Path(model_path).name if model_path else 'bundled gender_resnet9'}`. "
+        gr.Markdown(f"# {title}\nFemale / male classifier of faces. Model: `{Path(model_path).name if model_path else 'bundled gender_faceresnet'}`. "
                     "Labels are predicted from appearance, which is not a person's gender identity.")
         with gr.Tab('One photo'):
             with gr.Row():

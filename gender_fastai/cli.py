@@ -45,7 +45,7 @@ def check_train_args(epochs:int, size:int, out, arch:str='resnet9'):
 # %% ../nbs/09_cli.ipynb #c47d6b10
 @call_parse
 def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default cashutosh/gender-classification-dataset); repeat --data to train on several at once", str, action='append')=None,
-          arch:str='resnet9', # Architecture: resnet9, alexnet, skipcnn, seqcnn or transfer
+          arch:str='resnet9', # Architecture: resnet9, alexnet, skipcnn, seqcnn, transfer or faceresnet
           size:int=None, # Image size in px (default: the architecture's, 32 or 64 for alexnet)
           epochs:int=10, # Epochs of fit_one_cycle
           lr:float=None, # Peak learning rate (default: the architecture's)
@@ -61,7 +61,10 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           out:str='models/model.pkl', # Where to export: .pkl (fastai export, a pickle) or .safetensors (the safe format)
           log:str=None, # CSV file that gets one row per run (default: runs.csv beside --out)
           resume:bool=False, # Continue an interrupted run from its checkpoint (`OUT.ckpt`)
-          strict:bool=False): # Stop on unreadable training images instead of skipping them
+          strict:bool=False, # Stop on unreadable training images instead of skipping them
+          align:float=None, # Train on aligned face chips with this padding, e.g. 0.25 (default: the architecture's)
+          photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image; 0: off (default: the architecture's)
+          balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model
     from gender_fastai.export import export_learner, save_model
@@ -72,7 +75,8 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
     with user_errors('gender_fastai_train'):
         check_train_args(epochs, size, out, arch)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
-                                 save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, **kw)
+                                 save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
+                                 photo_aug=photo_aug, balance=balance, **kw)
         except KeyboardInterrupt:
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)
@@ -98,27 +102,29 @@ def _face_rows(model, files):
 # %% ../nbs/09_cli.ipynb #9e2da60a
 @call_parse
 def predict(paths:Param("Images or folders of images", str, nargs='+'),
-            model:str=None, # Model file (.safetensors, .onnx, or a fastai .pkl); default: the bundled model
+            model:str=None, # Model file (.safetensors, .onnx, or a fastai .pkl), or a bundled model: gender_faceresnet (default) or gender_resnet9
             faces:bool=False, # Find the faces in each photo and classify each one
             json:bool=False, # Print JSON instead of lines
             csv:str=None, # Also write the results to this CSV file
             bs:int=64, # Batch size
+            uncertain:float=None, # Answer `uncertain` when the top probability is below this (e.g. 0.8)
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J, pandas as pd
-    from gender_fastai.inference import open_model, predict_files, image_paths, MODEL_SUFFIXES
+    from gender_fastai.inference import open_model, predict_files, image_paths, MODEL_SUFFIXES, uncertain as _uncertain
     paths = list(paths)
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
         m = open_model(model, trust=trust)
         if faces: res = pd.DataFrame(_face_rows(m, image_paths(paths)))
         else: res = predict_files(m, paths, bs=bs, progress=sys.stderr.isatty())
+        if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
         res = res.astype(object).where(res.notna(), None)
         if json: print(J.dumps(res.to_dict('records'), indent=1))
         else:
             for r in res.to_dict('records'):
                 box = f"  face {r['face']} at {r['left']},{r['top']},{r['right']},{r['bottom']}" if faces and not r['error'] else ''
-                if not r['error']: print(f"{r['label']:6s}  {r['probability']:.4f}  {r['file']}{box}")
+                if not r['error']: print(f"{r['label']:9s}  {r['probability']:.4f}  {r['file']}{box}" if r['label'] == 'uncertain' else f"{r['label']:6s}  {r['probability']:.4f}  {r['file']}{box}")
                 elif r['error'] == 'no face found': print(f"no face  {r['file']}")
                 else: print(f"error   {r['error']}  {r['file']}")
         if csv: Path(csv).parent.mkdir(parents=True, exist_ok=True); res.to_csv(csv, index=False)

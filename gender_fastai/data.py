@@ -6,11 +6,13 @@
 __all__ = ['KAGGLE_DATASETS', 'UTK_RACES', 'fastai_data_dir', 'kaggle_api', 'safe_unzip', 'is_kaggle_name', 'download_kaggle',
            'FakeKaggleApi', 'get_data', 'class_name', 'random_split', 'folder_items', 'parse_utkface', 'utkface_items',
            'celeba_items', 'fake_celeba', 'detect_layout', 'load_items', 'load_sources', 'sample_items', 'image_stats',
-           'PadCropFlip', 'verify_items', 'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'gender_block',
-           'default_workers', 'gender_dls', 'dls_stats', 'dls_size', 'resized_array', 'CachedDL', 'cached_dls']
+           'PadCropFlip', 'rotate_scale', 'relight', 'blur', 'low_res', 'jpeg', 'grayscale', 'PhotoAug', 'verify_items',
+           'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'FaceChip', 'gender_block', 'default_workers',
+           'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array', 'CachedDL', 'cached_dls',
+           'balance_weights']
 
 # %% ../nbs/02_data.ipynb #90768867
-import os, re, io, json, shutil, hashlib, zipfile, tempfile, warnings, contextlib
+import os, re, io, json, math, shutil, hashlib, zipfile, tempfile, warnings, contextlib
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -18,10 +20,12 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image, ImageOps
 from fastcore.all import *
 from fastai.data.all import *
+from fastai.callback.data import WeightedDL, weighted_dataloaders  # patches `DataBlock.weighted_dataloaders`
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize, ResizeMethod
 from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
+from .faces import face_chip, model_input
 from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS,
                                 open_face, load_rgb, image_files, unreadable, undecodable, moved_names)
 
@@ -283,13 +287,13 @@ def _stats_key(files, size):
     ids = [(str(f), (s := os.stat(f)).st_size, s.st_mtime_ns) for f in files]
     return hashlib.sha1(json.dumps([size, ids]).encode()).hexdigest()[:16]
 
-def image_stats(files, size:int=32, n:int=2048, seed=0, cache=True):
+def image_stats(files, size:int=32, n:int=2048, seed=0, cache=True, align:float=None): # `align`: stats of aligned face chips
     "Per-channel `(mean, std)` of images `files` squished to `size`, on a seeded sample of `n`"
     files = list(files)
     files = [files[i] for i in sorted(np.random.RandomState(seed).permutation(len(files))[:n])]
-    cf = cache_dir()/'stats'/f'{_stats_key(files, size)}.json'
+    cf = cache_dir()/'stats'/f'{_stats_key(files, size if align is None else f"{size}-aligned-{align}")}.json'
     if cache and cf.exists(): return tuple(json.loads(cf.read_text()))
-    px = np.stack([np.asarray(load_rgb(f, size), np.float64).reshape(-1, 3)/255 for f in files])
+    px = np.stack([np.asarray(model_input(open_face(f), size, align), np.float64).reshape(-1, 3)/255 for f in files])
     res = (px.mean((0,1)).tolist(), px.std((0,1)).tolist())
     if cache:
         with atomic_path(cf) as t: t.write_text(json.dumps(res))
@@ -309,6 +313,63 @@ class PadCropFlip(Transform):
         cols = torch.where(torch.rand(n, 1, device=dev) < self.p_flip, cols.flip(1), cols)
         out = xp[torch.arange(n, device=dev)[:, None, None], :, rows[:, :, None], cols[:, None, :]]
         return x.new(out.permute(0, 3, 1, 2).contiguous())
+
+# %% ../nbs/02_data.ipynb #f6af921d
+def rotate_scale(x, # Batch `(n, c, h, w)` of floats
+                 deg, scale): # Per-image angles in degrees and scale factors, shape `(n,)`
+    "Rotate and scale each image of `x` about its centre, reflecting at the borders"
+    a = torch.deg2rad(deg.float()); cos, sin = torch.cos(a) / scale, torch.sin(a) / scale
+    theta = torch.stack([torch.stack([cos, -sin, torch.zeros_like(a)], 1), torch.stack([sin, cos, torch.zeros_like(a)], 1)], 1)
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+
+def relight(x, gain, gamma): # Per-image factors, shape `(n,)`
+    "Brighter or darker (`gain`) with a gamma curve: dim rooms, flash, backlight"
+    return (x.clamp(0, 1) ** gamma[:, None, None, None] * gain[:, None, None, None]).clamp(0, 1)
+
+def blur(x, sigma:float):
+    "Gaussian blur of every image of `x` with one `sigma` in px"
+    k = 2 * math.ceil(2 * sigma) + 1
+    g = torch.exp(-(torch.arange(k, device=x.device, dtype=x.dtype) - k // 2) ** 2 / (2 * sigma ** 2)); g = g / g.sum()
+    c = x.shape[1]; xp = F.pad(x, (k // 2,) * 4, mode='reflect')
+    return F.conv2d(F.conv2d(xp, g.view(1, 1, 1, k).repeat(c, 1, 1, 1), groups=c), g.view(1, 1, k, 1).repeat(c, 1, 1, 1), groups=c)
+
+def low_res(x, frac:float):
+    "Down to `frac` of the size (area-averaged) and back up (bilinear): a small face enlarged"
+    h, w = x.shape[-2:]
+    small = F.interpolate(x, size=(max(4, round(h * frac)), max(4, round(w * frac))), mode='area')
+    return F.interpolate(small, size=(h, w), mode='bilinear', align_corners=False)
+
+def jpeg(x, quality:int):
+    "Each image of `x` through JPEG at `quality` (on the CPU)"
+    from torchvision.io import encode_jpeg, decode_jpeg
+    u8 = (x.detach().clamp(0, 1) * 255).round().to('cpu', torch.uint8)
+    return torch.stack([decode_jpeg(encode_jpeg(im.contiguous(), quality=quality)) for im in u8]).to(x.device, x.dtype) / 255
+
+def grayscale(x):
+    "Luma (ITU-R 601) in every channel"
+    return (x * x.new_tensor([0.299, 0.587, 0.114])[:, None, None]).sum(1, keepdim=True).expand_as(x).contiguous()
+
+# %% ../nbs/02_data.ipynb #55553bff
+class PhotoAug(Transform):
+    "Real-photo augmentation of training batches: rotate and scale, relight, blur, low resolution, JPEG, grayscale; each with probability `p` per image"
+    split_idx, order = 0, 12  # after PadCropFlip, before Normalize
+    def __init__(self, p:float=0.2, max_rotate:float=12., max_scale:float=0.12, max_light:float=0.5, max_blur:float=1.5,
+                 min_res:float=0.25, min_quality:int=15, p_gray:float=0.1): store_attr()
+    def encodes(self, x:TensorImage):
+        if not self.p and not self.p_gray: return x  # switched off
+        x, n, dev = x.clone(), x.shape[0], x.device
+        u = lambda lo, hi, k: lo + (hi - lo) * torch.rand(k, device=dev)
+        def on(p, f):
+            i = (torch.rand(n, device=dev) < p).nonzero().flatten()
+            if len(i): x[i] = f(x[i], len(i))
+        on(self.p, lambda b, k: rotate_scale(b, u(-self.max_rotate, self.max_rotate, k), torch.exp(u(-self.max_scale, self.max_scale, k))))
+        on(self.p, lambda b, k: relight(b, torch.exp(u(-self.max_light, self.max_light, k)), torch.exp(u(-self.max_light, self.max_light, k))))
+        on(self.p, lambda b, k: blur(b, float(u(0.5, self.max_blur, 1))))
+        on(self.p, lambda b, k: low_res(b, float(u(self.min_res, 0.75, 1))))
+        on(self.p, lambda b, k: jpeg(b, int(u(self.min_quality, 60, 1))))
+        on(self.p_gray, lambda b, k: grayscale(b))
+        return x
 
 # %% ../nbs/02_data.ipynb #0ad1bd9b
 def _reasons(files, check, threads:int=None):
@@ -354,14 +415,22 @@ class FaceImage(PILImage):
     def create(cls, fn:Path|str|torch.Tensor|np.ndarray|bytes|Image.Image, **kwargs):
         return cls(open_face(fn)) if isinstance(fn, (str, Path, bytes)) else super().create(fn, **kwargs)
 
+class FaceChip(Transform):
+    "Item transform: the aligned chip of the face in each image (`faces.face_chip`), `size` px square with `padding`"
+    order = 1  # where Resize goes
+    def __init__(self, size:int, padding:float): self.size, self.padding = (size, size), padding
+    def encodes(self, x:Image.Image): return type(x)(face_chip(x, self.size[0], self.padding)[0]) if isinstance(x, PILImage) else x
+
 # %% ../nbs/02_data.ipynb #da6fe09e
 def gender_block(size:int=32, # Square training size in px
                  stats=None, # `(mean, std)` per channel, on the 0-1 scale
-                 pad:int=4): # Augmentation padding in px; 0 turns pad-crop-flip off
-    "A fastai `DataBlock` for an items table: squish-resize, pad-crop-flip (training), normalise"
+                 pad:int=4, # Augmentation padding in px; 0 turns pad-crop-flip off
+                 align:float=None, # Aligned face chips with this padding (e.g. 0.25) instead of the squished image
+                 photo_aug:float=0.): # Probability of each `PhotoAug` step per training image; 0: off
+    "A fastai `DataBlock` for an items table: squish-resize (or align the face), pad-crop-flip and real-photo augmentation (training), normalise"
     return DataBlock((ImageBlock(FaceImage), CategoryBlock(vocab=CLASSES)), get_x=ColReader('path'), get_y=ColReader('label'),
-                     splitter=ColSplitter('is_valid'), item_tfms=Resize(size, method=ResizeMethod.Squish),
-                     batch_tfms=[*([PadCropFlip(pad)] if pad else []), Normalize.from_stats(*stats)])
+                     splitter=ColSplitter('is_valid'), item_tfms=Resize(size, method=ResizeMethod.Squish) if align is None else FaceChip(size, align),
+                     batch_tfms=[*([PadCropFlip(pad)] if pad else []), *([PhotoAug(photo_aug)] if photo_aug else []), Normalize.from_stats(*stats)])
 
 # %% ../nbs/02_data.ipynb #0de45116
 def default_workers():
@@ -372,14 +441,19 @@ def default_workers():
 def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an items table from `load_items` / `load_sources`
                size:int=32, bs:int=128, stats=None, pad:int=4, valid_pct=0.2, seed=42, num_workers=None,
                strict:bool=False, # Unreadable images are an error instead of being skipped with a warning
+               align:float=None, # Train on aligned face chips with this padding (`faces.face_chip`)
+               photo_aug:float=0., # Real-photo augmentation (`PhotoAug`): probability of each step per training image
+               balance:bool=False, # Training batches drawn with equal weight for every (source, class) group (`balance_weights`)
                **kwargs):
     "fastai `DataLoaders` for a gender dataset; normalisation stats from the training split unless given"
     df = source if isinstance(source, pd.DataFrame) else load_sources(source, valid_pct, seed)
     df = _check_classes(verify_items(df[df.split != 'test'], strict, decode=True), 'after leaving out unreadable images').assign(is_valid=lambda d: d.split == 'valid')
     report_duplicates(df)
-    if stats is None: stats = image_stats(df.path[~df.is_valid], size)
+    if stats is None: stats = image_stats(df.path[~df.is_valid], size, align=align)
     nw = default_workers() if num_workers is None else num_workers
-    return gender_block(size, stats, pad).dataloaders(df, bs=bs, num_workers=nw, **kwargs)
+    block = gender_block(size, stats, pad, align, photo_aug)
+    if balance: return block.weighted_dataloaders(df, wgts=balance_weights(df), bs=bs, num_workers=nw, **kwargs)
+    return block.dataloaders(df, bs=bs, num_workers=nw, **kwargs)
 
 def dls_stats(dls):
     "The `(mean, std)` lists the `Normalize` of `dls` uses"
@@ -388,22 +462,36 @@ def dls_stats(dls):
 
 def dls_size(dls):
     "The square image size the `Resize` of `dls` makes"
-    r = first(t for t in dls.after_item.fs if isinstance(t, Resize))
+    r = first(t for t in dls.after_item.fs if isinstance(t, (Resize, FaceChip)))
     return r.size[0] if r is not None else dls.one_batch()[0].shape[-1]
 
-# %% ../nbs/02_data.ipynb #0bfb9048
-def _resized(f, size): return np.asarray(load_rgb(f, size)).transpose(2, 0, 1)
+def dls_align(dls):
+    "The padding of the aligned face chips `dls` makes, or `None` (squished images)"
+    r = first(t for t in dls.after_item.fs if isinstance(t, FaceChip))
+    return None if r is None else r.padding
 
-def resized_array(files, size:int, cache:bool=True):
-    "`uint8` array `(n, 3, size, size)` of `files` decoded and squished to `size`, cached on disk by content key"
+# %% ../nbs/02_data.ipynb #0bfb9048
+def _prepared(f, size, align):
+    "`(uint8 CHW array, face found)` of what the model sees of file `f`"
+    img = open_face(f)
+    if align is None: return np.asarray(model_input(img, size)).transpose(2, 0, 1), True
+    chip, found = face_chip(img, size, align)
+    return np.asarray(chip).transpose(2, 0, 1), found
+
+def resized_array(files, size:int, cache:bool=True,
+                  align:float=None): # Aligned face chips with this padding instead of squished images
+    "`uint8` array `(n, 3, size, size)` of `files` as the model sees them, cached on disk by content key"
     files = list(files)
-    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px.npy"
+    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px{'' if align is None else f'-aligned-{align}'}.npy"
     if cache and p.is_file():
         try: return np.load(p, mmap_mode='r')
         except (OSError, ValueError): pass  # a damaged cache file is rebuilt
-    arr = np.empty((len(files), 3, size, size), dtype=np.uint8)
+    arr, missed = np.empty((len(files), 3, size, size), dtype=np.uint8), []
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex:  # PIL releases the GIL while it decodes and resizes
-        for i, a in enumerate(ex.map(partial(_resized, size=size), files)): arr[i] = a
+        for i, (f, (a, found)) in enumerate(zip(files, ex.map(partial(_prepared, size=size, align=align), files))):
+            arr[i] = a
+            if not found: missed.append(f)
+    if missed: warnings.warn(f"no face found in {len(missed)} of {len(files)} image(s) (e.g. {missed[0]}): aligned with the whole image as the face box")
     if cache:
         p.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(p) as tmp:
@@ -417,9 +505,14 @@ class _Rows(list):
 
 class CachedDL(TfmdDL):
     "A fastai `DataLoader` whose batches are rows of an in-memory `uint8` image array and their labels"
-    def __init__(self, x, y, split_idx:int=0, **kwargs):
+    def __init__(self, x, y, split_idx:int=0,
+                 wgts=None, **kwargs): # Sampling weights of the rows (shuffled loaders draw with replacement, like fastai's `WeightedDL`)
         self.x, self.y = torch.from_numpy(np.array(x)), torch.as_tensor(y)  # a writable copy in memory (the cache file is memory-mapped read-only)
+        self.wgts = None if wgts is None else np.asarray(wgts, dtype=float) / np.sum(wgts)
         super().__init__(_Rows(len(self.y), split_idx), **kwargs)
+    def get_idxs(self):
+        if self.wgts is None or not self.shuffle: return super().get_idxs()
+        return list(np.random.choice(self.n, self.n, p=self.wgts))
     def create_item(self, i): return 0 if i is None else i  # fastai asks for item `None` to learn the batch types
     def create_batch(self, b):
         idx = torch.as_tensor(b)
@@ -428,14 +521,20 @@ class CachedDL(TfmdDL):
 
 def cached_dls(dls, bs:int=None):
     "`DataLoaders` serving the training and validation images of file-based `dls` from the pre-resized cache"
-    size = first(t for t in dls.after_item.fs if isinstance(t, Resize)).size[0]
+    size, align = dls_size(dls), dls_align(dls)
     loaders = []
     for i, dl in enumerate([dls.train, dls.valid]):
         df = dl.dataset.items
         y = [dls.vocab.o2i[l] for l in df.label]
-        loaders.append(CachedDL(resized_array(df.path, size), y, split_idx=i, bs=bs or dl.bs, shuffle=i == 0, drop_last=i == 0,
-                                num_workers=0, device=dls.device, after_batch=list(dl.after_batch.fs)))
+        loaders.append(CachedDL(resized_array(df.path, size, align=align), y, split_idx=i, bs=bs or dl.bs, shuffle=i == 0, drop_last=i == 0,
+                                wgts=getattr(dl, 'wgts', None) if i == 0 else None, num_workers=0, device=dls.device, after_batch=list(dl.after_batch.fs)))
     return DataLoaders(*loaders, device=dls.device)
+
+# %% ../nbs/02_data.ipynb #68789ed9
+def balance_weights(df):
+    "Sampling weight per row of items `df`: every (source, label) group of a split weighs the same in total"
+    keys = ['split', *[k for k in ('source', 'label') if k in df.columns]]
+    return (1 / df.groupby(keys)[keys[0]].transform('size')).to_numpy()
 
 # %% ../nbs/02_data.ipynb #a1d4e3a9
 #| eval: false

@@ -12,7 +12,7 @@ import torch, torch.nn as nn
 import gender_fastai
 from fastai.learner import Learner
 from .core import GenderError, atomic_path
-from .data import dls_stats, dls_size
+from .data import dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, SAFE_VERSION, trust_model
 from .learner import learn_history
 
@@ -33,7 +33,7 @@ def model_meta(learn:Learner):
     h = learn_history(learn)
     return dict(format=SAFE_FORMAT, format_version=SAFE_VERSION, library_version=gender_fastai.__version__,
                 arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items()},
-                size=int(dls_size(learn.dls)), classes=list(learn.dls.vocab), stats=list(dls_stats(learn.dls)),
+                size=int(dls_size(learn.dls)), align=dls_align(learn.dls), classes=list(learn.dls.vocab), stats=list(dls_stats(learn.dls)),
                 history=None if h is None else h.reset_index().to_dict('list'))
 
 def save_model(learn:Learner, path):

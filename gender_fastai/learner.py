@@ -25,7 +25,7 @@ from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params
 from .core import GenderError, atomic_path, moved_names
-from .data import gender_dls, dls_stats, dls_size, PadCropFlip, cached_dls
+from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls
 from .models import *
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
 
@@ -72,6 +72,9 @@ class Arch:
     stats: callable = None # `(**kwargs) -> (mean, std)` of pretrained weights, or `None` if trained from scratch
     splitter: callable = None # Parameter groups (body, head) for `freeze`; `None`: one group
     frozen: bool = False # Start with the body frozen
+    align: float = None # Aligned face chips with this padding (`faces.face_chip`); `None`: squished images
+    photo_aug: float = 0. # Default probability of each real-photo augmentation step (`data.PhotoAug`); 0: off
+    structure: callable = None # `(n_out, size, **kwargs) -> nn.Module` without pretrained weights (a model file brings them); `None`: `model`
     doc: str = ''
 
 # %% ../nbs/05_learner.ipynb #abf39467
@@ -94,6 +97,9 @@ def _transfer_model(n_out, size, backbone_source='dlib-gender', weights=None, tr
     return TransferNet(backbone(backbone_source, weights, trust)[0], n_out, size, **kwargs)
 def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, **kwargs): return backbone(backbone_source, weights, trust)[1]
 
+def _face_model(n_out, size, descriptor=True, **kwargs): return TransferNet(dlib_face_resnet(descriptor=descriptor), n_out, size, **kwargs)
+def _face_structure(n_out, size, descriptor=True, **kwargs): return TransferNet(DlibFaceResNet(descriptor), n_out, size, **kwargs)
+
 ARCHS = {
     'resnet9': Arch(lambda n_out, size, **kw: ResNet9(n_out, **kw), 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 16'),
     'alexnet': Arch(lambda n_out, size, **kw: alexnet(n_out, **kw), 64, ALEXNET_MIN_SIZE, 1e-3, _alexnet_stats, _alexnet_split,
@@ -102,6 +108,8 @@ ARCHS = {
     'seqcnn': Arch(lambda n_out, size, **kw: SeqCNN(n_out, **kw), 32, 16, 3e-3, doc='Sequential CNN of the Keras reference'),
     'transfer': Arch(_transfer_model, 32, 16, 1e-3, _transfer_stats, transfer_split, frozen=True,
                      doc="Frozen pretrained backbone (`backbone_source`: dlib-gender, alexnet, or a model file) with a new dense head"),
+    'faceresnet': Arch(_face_model, 150, 64, 1e-3, lambda **kw: dlib_face_stats(), transfer_split, frozen=True, align=0.25, structure=_face_structure,
+                       doc="dlib's face-recognition ResNet (CC0, read from its own file), frozen, on aligned face chips, with a new dense head; `descriptor=False`: from its 256 pooled features"),
 }
 "The architectures `gender_learner` builds, by name: an `Arch` each"
 
@@ -120,7 +128,8 @@ def model_from_meta(meta:dict):
     "The `nn.Module` that a safe-format description `meta` describes, untrained (the file holds the weights: none are fetched)"
     kw = dict(meta.get('arch_kwargs') or {})
     if 'weights' in kw: kw['weights'] = False  # the structure only
-    return get_arch(meta['arch']).model(len(meta['classes']), meta['size'], **kw)
+    a = get_arch(meta['arch'])
+    return (a.structure or a.model)(len(meta['classes']), meta['size'], **kw)
 
 def model_file_body(path, trust:bool=False):
     "The body (all but the last linear layer) of a model file of this library, and the `(mean, std)` it normalises with"
@@ -175,13 +184,18 @@ def resnet9_learner(dls, **kwargs):
 # %% ../nbs/05_learner.ipynb #e9acf1cd
 def arch_dls(data, # Dataset folder, Kaggle name, or items table
              arch:str='resnet9', size:int=None, # Default: the architecture's size
-             bs:int=128, seed:int=42, **kwargs): # Model keywords (for the normalisation of pretrained weights) and `gender_dls` keywords
-    "`gender_dls` for `arch`: its default size and the normalisation its pretrained weights expect"
+             bs:int=128, seed:int=42,
+             align=None, # Face chip padding; `None`: the architecture's default; `False`: squished images
+             photo_aug:float=None, # Real-photo augmentation (`PhotoAug`); `None`: the architecture's default
+             **kwargs): # Model keywords (for the normalisation of pretrained weights) and `gender_dls` keywords
+    "`gender_dls` for `arch`: its default size, alignment, augmentation and the normalisation its pretrained weights expect"
     a = get_arch(arch); size = size or a.size
+    align = a.align if align is None else None if align is False else align
     check_size(arch, size, a.min_size)
     dkw = {k: v for k, v in kwargs.items() if k in inspect.signature(gender_dls).parameters or k in ('shuffle', 'drop_last', 'device')}
     stats = arch_stats(arch, **{k: v for k, v in kwargs.items() if k not in dkw})
-    return gender_dls(data, size=size, bs=bs, seed=seed, stats=stats, **dkw)
+    return gender_dls(data, size=size, bs=bs, seed=seed, stats=stats, align=align,
+                      photo_aug=a.photo_aug if photo_aug is None else photo_aug, **dkw)
 
 # %% ../nbs/05_learner.ipynb #ae02960f
 def learn_history(learn):
@@ -242,7 +256,9 @@ def source_accuracy(learn, dl=None): # Validation `DataLoader` in the order of `
     "`{source: (accuracy, n)}` on the validation images of a learner trained on several sources, else `{}`"
     items = learn.dls.valid_ds.items
     if 'source' not in items or items.source.nunique() < 2: return {}
+    vals = list(learn.recorder.values)  # get_preds appends a validation-only row
     with learn.no_bar(), learn.no_logging(): preds, targs = learn.get_preds(dl=dl or learn.dls.valid, reorder=False)
+    learn.recorder.values = vals
     ok = (preds.argmax(1) == targs).numpy()
     return {s: (float(ok[(items.source == s).values].mean()), int((items.source == s).sum())) for s in sorted(items.source.unique())}
 
@@ -258,6 +274,9 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 save_best:bool=False, # Keep the weights of the epoch with the best validation loss (`SaveModelCallback`)
                 bf16:bool=None, # bfloat16 autocast on the CPU (`CPUBf16`); `None`: on when training on a CPU with native bf16
                 cache:bool=None, # Train from the pre-resized cache (`cached_dls`); `None`: when it takes under 2 GB
+                align=None, # Face chip padding; `None`: the architecture's default; `False`: squished images
+                photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`); `None`: the architecture's default
+                balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
                 log=None, # Append a row for this run to this CSV file
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
@@ -265,12 +284,13 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if bf16 is None: bf16 = default_device().type == 'cpu' and cpu_bf16()
     check_size(arch, size, a.min_size)
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
-    config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}),
+    config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
+                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'balance': True} if balance else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
-    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, **kwargs)
+    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, balance=balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
     start, history = 0, []
     if state:
@@ -312,13 +332,14 @@ def fit_stage(learn, epochs:int, lr, patience:int, # Early stopping: epochs with
 
 @contextlib.contextmanager
 def no_augmentation(dls):
-    "Switch off `PadCropFlip` on the training batches of `dls` inside the block"
-    tfms = [t for t in dls.train.after_batch.fs if isinstance(t, PadCropFlip)]
-    old = [(t.pad, t.p_flip) for t in tfms]
-    for t in tfms: t.pad, t.p_flip = 0, 0.
+    "Switch off `PadCropFlip` and `PhotoAug` on the training batches of `dls` inside the block"
+    off = {PadCropFlip: dict(pad=0, p_flip=0.), PhotoAug: dict(p=0., p_gray=0.)}
+    tfms = [(t, off[type(t)]) for t in dls.train.after_batch.fs if type(t) in off]
+    old = [{k: getattr(t, k) for k in o} for t, o in tfms]
+    for t, o in tfms: t.__dict__.update(o)
     try: yield dls
     finally:
-        for t, (pad, flip) in zip(tfms, old): t.pad, t.p_flip = pad, flip
+        for (t, _), o in zip(tfms, old): t.__dict__.update(o)
 
 # %% ../nbs/05_learner.ipynb #4ab03ea4
 def two_stage(learn, epochs=(30, 20), # Most epochs of each stage

@@ -64,7 +64,7 @@ def test_label_shown_in_chromium_is_the_models(app_url, val_image):
             page.locator('#shown img').wait_for(timeout=30_000)
             page.screenshot(path=REPORTS/'one_photo.png', full_page=True)
             page.get_by_role('tab', name='Model card').click()
-            page.locator('#card').get_by_text('Model card: gender_resnet9').wait_for(timeout=10_000)
+            page.locator('#card').get_by_text('Model card: gender_faceresnet').wait_for(timeout=10_000)
             page.screenshot(path=REPORTS/'model_card.png')
         finally: browser.close()
     assert shown == f"1 face: {want.label} {want.probability:.2f}"

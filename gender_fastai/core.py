@@ -16,6 +16,9 @@ from PIL import Image, ImageOps
 # PIL's notes on odd tags, palettes and sizes are noise here (`open_face` reports what matters). A filter set once, not
 # `warnings.catch_warnings()` around each decode: that is not thread-safe, and images are decoded on threads.
 warnings.filterwarnings('ignore', module=r'PIL(\.|$)')
+# torch 2.14 marks `torch.jit` deprecated: fastai's layers use `torch.jit.script` on import, and `inference_model` traces
+# (still the fastest CPU inference path there). A user sees nothing they could act on.
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.\w+` is deprecated', category=FutureWarning)
 
 # %% ../nbs/00_core.ipynb #c84f3cf9
 class GenderError(Exception):

@@ -68,8 +68,6 @@ def image_paths(paths):
     return out
 
 # %% ../nbs/07_inference.ipynb #796c67db
-warnings.filterwarnings('ignore', message=r'`torch\.jit\.\w+` is deprecated', category=FutureWarning)  # still the fastest CPU inference path in torch 2.14
-
 _INFERENCE = weakref.WeakKeyDictionary()  # model -> (weights version, its optimised copy)
 
 def _weights_version(m):

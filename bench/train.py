@@ -1,6 +1,6 @@
 """The default training run, timed: gender-sample/Training, accuracy on gender-sample/Validation (never trained on).
 
-    python bench/train.py [--data DIR] [--epochs N] [--size N] [--width N] [--lr X] [--bs 128] [--workers N] [--bf16 auto|yes|no] [--cache auto|yes|no]
+    python bench/train.py [--data DIR] [--epochs N] [--size N] [--width N|A,B,C,D] [--lr X] [--bs 128] [--workers N] [--bf16 auto|yes|no] [--cache auto|yes|no]
 
 Every setting left out is the library's default (what `gender_fastai_train --data DIR` does). Prints one line per epoch,
 then a table: validation accuracy after each epoch with the wall time at its end, images/s of the first and the later
@@ -25,7 +25,8 @@ class EpochClock(Callback):
 
 @call_parse
 def main(data:str=None, # Dataset folder (default: the shared gender-sample)
-         epochs:int=None, size:int=None, width:int=None, lr:float=None, bs:int=128,
+         epochs:int=None, size:int=None, lr:float=None, bs:int=128,
+         width:str=None, # ResNet9 width: one number (then 2x, 4x, 8x) or the channels of its four stages, e.g. 16,32,80,160
          workers:int=None, # DataLoader workers (default: the library's choice)
          seed:int=42,
          bf16:str='auto', # bfloat16 autocast on the CPU (CPUBf16): auto (the library's default), yes or no
@@ -33,7 +34,7 @@ def main(data:str=None, # Dataset folder (default: the shared gender-sample)
     data = data or sample_data('gender-sample')
     items = load_items(data)
     n_train = int((items.split == 'train').sum())
-    kw = {k: v for k, v in dict(size=size, lr=lr, width=width).items() if v is not None}
+    kw = {k: v for k, v in dict(size=size, lr=lr, width=width and parse_width(width)).items() if v is not None}
     epochs = epochs or DEFAULT_EPOCHS
     clock = EpochClock()
     t0 = time.perf_counter()

@@ -48,7 +48,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           epochs:int=None, # Epochs of fit_one_cycle (default: 11, `learner.DEFAULT_EPOCHS`)
           lr:float=None, # Peak learning rate (default: the architecture's)
           bs:int=128, # Batch size
-          width:int=None, # ResNet9 width (default 20)
+          width:str=None, # ResNet9 width: one number (then 2x, 4x, 8x per stage) or four, e.g. 16,32,80,160 (default 16,32,80,160)
           weights:str=None, # AlexNet: start from ImageNet weights, 'DEFAULT' (download once) or a local .pth file
           backbone:str=None, # transfer: dlib-gender (default), alexnet, or a model file of this library
           weighted:bool=False, # Weigh the loss by inverse class frequency
@@ -65,13 +65,15 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model, DEFAULT_EPOCHS
+    from gender_fastai.models import parse_width
     from gender_fastai.export import export_learner, save_model
     ckpt, epochs = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs
-    kw = {k: v for k, v in dict(width=width, weights=weights, backbone_source=backbone).items() if v is not None}
+    kw = {k: v for k, v in dict(weights=weights, backbone_source=backbone).items() if v is not None}
     data = data or ['cashutosh/gender-classification-dataset']
     data = data[0] if len(data) == 1 else data
     with user_errors('gender_fastai_train'):
         check_train_args(epochs, size, out, arch)
+        if width is not None: kw['width'] = parse_width(width)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
                                  save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
                                  photo_aug=photo_aug, balance=balance, **kw)

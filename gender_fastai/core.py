@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'GenderError', 'GenderDataError', 'atomic_path', 'replace_dir',
            'sample_data', 'image_files', 'cache_dir', 'open_face', 'load_rgb', 'unreadable', 'undecodable',
-           'moved_names']
+           'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
-import os, io, re, sys, types, shutil, tempfile, warnings, contextlib, importlib
+import os, io, re, sys, time, types, shutil, tempfile, warnings, threading, contextlib, importlib
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
@@ -125,6 +125,22 @@ def undecodable(path):
     "`None` if image `path` decodes with `open_face`, else the reason it does not"
     try: open_face(path)
     except GenderDataError as e: return str(e).removeprefix(f"{path}: ")
+
+# %% ../nbs/00_core.ipynb #8cf72f22
+_threads = dict(lock=threading.Lock(), users=0, saved=1)
+
+@contextlib.contextmanager
+def torch_threads(n:int=1): # Intra-op threads of torch inside the block
+    "torch on `n` intra-op threads inside the block, restored when the last of concurrent callers leaves (the first caller's `n` holds until then)"
+    import torch
+    with _threads['lock']:  # threads entering at once must not restore each other's setting
+        if not _threads['users']: _threads['saved'] = torch.get_num_threads(); torch.set_num_threads(n)
+        _threads['users'] += 1
+    try: yield
+    finally:
+        with _threads['lock']:
+            _threads['users'] -= 1
+            if not _threads['users']: torch.set_num_threads(_threads['saved'])
 
 # %% ../nbs/00_core.ipynb #e14a146c
 class _MovedModule(types.ModuleType):

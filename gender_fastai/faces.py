@@ -9,11 +9,11 @@ __all__ = ['FACE_MARGINS', 'WILD_CONDITIONS', 'DLIB5_TEMPLATE', 'MTCNN5_TEMPLATE
            'model_input', 'input_draft']
 
 # %% ../nbs/01_faces.ipynb #cb009af5
-import io, importlib.util, math, threading, contextlib
+import io, importlib.util, math, threading
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
-from .core import GenderError, load_rgb, DRAFT
+from .core import GenderError, load_rgb, DRAFT, torch_threads
 
 # %% ../nbs/01_faces.ipynb #bf79d7eb
 FACE_MARGINS = (-0.03, 0.18, -0.03, 0.02)  # left, top, right, bottom, as fractions of the detector's box (measured on gender-sample)
@@ -171,20 +171,6 @@ class HOGFinder:
         return [(b, s, landmarks5(img, b)) for b, s in find_faces(img, upsample)]
 
 
-_threads = dict(lock=threading.Lock(), users=0, saved=1)
-
-@contextlib.contextmanager
-def _one_torch_thread(torch):
-    "torch on one intra-op thread inside the block (measured: MTCNN's many small ops run far faster), restored when the last of concurrent callers leaves"
-    with _threads['lock']:  # `set_num_threads` is process-wide: threads finding faces at once must not restore each other's setting
-        if not _threads['users']: _threads['saved'] = torch.get_num_threads(); torch.set_num_threads(1)
-        _threads['users'] += 1
-    try: yield
-    finally:
-        with _threads['lock']:
-            _threads['users'] -= 1
-            if not _threads['users']: torch.set_num_threads(_threads['saved'])
-
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img) -> [(box, score, landmarks)]`, MTCNN's 5 points"
     layout, name = 'mtcnn5', 'mtcnn'
@@ -205,7 +191,8 @@ class MTCNNFinder:
         p = int(round(self.pad * max(a.shape[:2])))  # a black border: facenet-pytorch stretches boxes that touch the edge
         if p: a = np.pad(a, ((p, p), (p, p), (0, 0)))
         try:
-            with _one_torch_thread(self.torch), self.torch.inference_mode(): boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
+            with torch_threads(1), self.torch.inference_mode():  # measured: its many small ops run far faster on one thread
+                boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
         except ValueError: return []  # facenet-pytorch on an image too small for any face
         if boxes is None: return []
         w, h = img.size

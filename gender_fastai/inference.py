@@ -8,7 +8,7 @@ __all__ = ['MODEL_SUFFIXES', 'BUNDLED_MODELS', 'empty_dls', 'load_safe', 'load_m
            'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
-import io, os, json, warnings, weakref
+import io, os, json, warnings, weakref, contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -17,7 +17,7 @@ import gender_fastai
 from fastcore.all import *
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_names
+from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_names, torch_threads
 from .faces import find_faces, face_box, face_chips, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
@@ -133,13 +133,21 @@ def uncertain(res, threshold:float=None): # Top probability below which the answ
     if threshold is None: return res
     return res.assign(label=res.label.where(res.probability.isna() | (res.probability >= threshold), 'uncertain'))
 
+def _workers(learn):
+    "`(decoding threads, torch threads or None)` for `predict_files`: a CPU model on squished inputs shares the cores with decoding"
+    n = os.cpu_count() or 1
+    if isinstance(learn, Learner) and dls_align(learn.dls) is None and next(learn.model.parameters()).device.type == 'cpu':
+        d = max(1, n // 2); return d, max(1, n - d)  # 2 cores: 1 + 1 beat 2 + 2 by 30% (threads of both kinds competed for the cores)
+    return min(8, n), None  # face finding (MTCNN on one torch thread each), or the model elsewhere
+
 def predict_files(learn, # A `Learner` or an `OnnxModel`
                   paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None): # `threshold`: see `uncertain`
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
     files, rows = image_paths(paths), []
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, **dict(zip(['size', 'align'], _input_spec(learn))))
-    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex:  # decoding, resizing and face finding release the GIL
+    decoders, model_threads = _workers(learn)
+    with ThreadPoolExecutor(decoders) as ex, (torch_threads(model_threads) if model_threads else contextlib.nullcontext()):  # decoding, resizing and face finding release the GIL
         pending = ex.map(opener, chunks[0]) if chunks else None
         for i, chunk in enumerate(progress_bar(chunks) if progress and chunks else chunks):
             opened = list(pending)

@@ -76,8 +76,9 @@ def bf16_wins(model, # The model to time: a copy is timed, `model` is untouched
     try: known = json.loads(p.read_text())
     except (OSError, ValueError): known = {}
     if k not in known:
-        m, x = copy.deepcopy(model).cpu().train(train), torch.randn(*shape).contiguous(memory_format=torch.channels_last)
-        fp32, bf16 = (_step_time(m, x, b, train, steps) for b in (False, True))
+        with torch.random.fork_rng(devices=[]):  # the timing draws random numbers (input, dropout): a seeded run must not depend on whether it was cached
+            m, x = copy.deepcopy(model).cpu().train(train), torch.randn(*shape).contiguous(memory_format=torch.channels_last)
+            fp32, bf16 = [_step_time(m, x, b, train, steps) for b in (False, True)]
         known[k] = bf16 < 0.95 * fp32  # a clear win only
         p.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps(known, indent=1))
@@ -210,7 +211,7 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     cbs = [*([GradientClip(clip)] if clip else []), *L(cbs)]
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
-    learn.arch, learn.arch_kwargs = arch, {k: v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple))}
+    learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list))}
     if a.frozen: learn.freeze()
     return fast_setup(learn)
 
@@ -331,7 +332,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     set_seed(seed, reproducible=True)
     dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, balance=balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
-    if bf16 is None: bf16 = default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=arch)
+    if bf16 is None: bf16 = default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {learn.arch_kwargs}")
     start, history = 0, []
     if state:
         learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEAN', 'conv_bn', 'Residual', 'ResNet9',
-           'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip', 'dense', 'SkipCNN', 'SeqCNN',
-           'set_dropout', 'dlib_manifest', 'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch',
+           'parse_width', 'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip', 'dense', 'SkipCNN',
+           'SeqCNN', 'set_dropout', 'dlib_manifest', 'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch',
            'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet', 'transfer_split', 'read_dlib_resnet',
            'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats']
 
@@ -32,15 +32,28 @@ class Residual(nn.Sequential):
 class ResNet9(nn.Sequential):
     "ResNet9: conv-BN-ReLU stages with max-pool downsampling and two residual blocks, then a linear head"
     def __init__(self, n_out:int=2, # Number of classes
-                 width:int=16, # Channels of the first stage (then 2x, 4x, 8x)
+                 width:int|tuple=16, # Channels of the first stage (then 2x, 4x, 8x), or of each of the four stages, e.g. `(16, 32, 80, 160)`
                  c_in:int=3, # Input channels
                  p_drop:float=0.2): # Dropout before the linear head
-        store_attr(); w = width
-        super().__init__(conv_bn(c_in, w), conv_bn(w, 2*w, pool=True),
-                         Residual(conv_bn(2*w, 2*w), conv_bn(2*w, 2*w)),
-                         conv_bn(2*w, 4*w, pool=True), conv_bn(4*w, 8*w, pool=True),
-                         Residual(conv_bn(8*w, 8*w), conv_bn(8*w, 8*w)),
-                         nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Dropout(p_drop), nn.Linear(8*w, n_out))
+        store_attr()
+        ws = (width, 2*width, 4*width, 8*width) if isinstance(width, int) else tuple(width)
+        if len(ws) != 4 or not all(isinstance(w, int) and w > 0 for w in ws):
+            raise GenderError(f"ResNet9 width: a positive whole number, or four (the channels of its stages), not {width!r}.")
+        a, b, c, d = ws
+        super().__init__(conv_bn(c_in, a), conv_bn(a, b, pool=True),
+                         Residual(conv_bn(b, b), conv_bn(b, b)),
+                         conv_bn(b, c, pool=True), conv_bn(c, d, pool=True),
+                         Residual(conv_bn(d, d), conv_bn(d, d)),
+                         nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Dropout(p_drop), nn.Linear(d, n_out))
+
+# %% ../nbs/03_models.ipynb #a6949cb8
+def parse_width(s:str|int): # `"20"`, or four channel counts `"16,32,80,160"`
+    "ResNet9's `width` from command-line text: one number, or the channels of its four stages"
+    if isinstance(s, (int, tuple)): return s
+    try: ws = tuple(int(w) for w in str(s).replace(' ', '').split(','))
+    except ValueError: ws = ()
+    if len(ws) not in (1, 4) or min(ws) < 1: raise GenderError(f"--width {s}: give one positive whole number (e.g. 20) or four, one per stage (e.g. 16,32,80,160).")
+    return ws[0] if len(ws) == 1 else ws
 
 # %% ../nbs/03_models.ipynb #fc475e57
 ALEXNET_MIN_SIZE = 63

@@ -45,6 +45,7 @@ def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
     (['--arch', 'alexnet', '--size', '32'], 'alexnet needs images of 63 px or more, not 32: use size=64'),
     (['--arch', 'alexnet', '--weights', 'no/such.pth'], 'no/such.pth: no such weights file'),
     (['--arch', 'skipcnn', '--width', '8'], "skipcnn does not take 'width'"),
+    (['--width', '16,32'], '--width 16,32: give one positive whole number (e.g. 20) or four'),
     (['--arch', 'transfer', '--backbone', 'vgg'], "Unknown backbone 'vgg'"),
 ])
 def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):

@@ -137,7 +137,7 @@ def _face_model(n_out, size, descriptor=True, **kwargs): return TransferNet(dlib
 def _face_structure(n_out, size, descriptor=True, **kwargs): return TransferNet(DlibFaceResNet(descriptor), n_out, size, **kwargs)
 
 ARCHS = {
-    'resnet9': Arch(lambda n_out, size, **kw: ResNet9(n_out, **kw), 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 20 (`width=`)', defaults=dict(width=20)),
+    'resnet9': Arch(lambda n_out, size, **kw: ResNet9(n_out, **kw), 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 20 (`width=`: one number, or the four stage widths)', defaults=dict(width=20)),
     'alexnet': Arch(lambda n_out, size, **kw: alexnet(n_out, **kw), 64, ALEXNET_MIN_SIZE, 1e-3, _alexnet_stats, _alexnet_split,
                     doc="torchvision AlexNet; `weights='DEFAULT'` or a .pth file to fine-tune from ImageNet weights"),
     'skipcnn': Arch(lambda n_out, size, **kw: SkipCNN(n_out, **kw), 32, 8, 3e-3, doc='Dense-skip CNN of the TensorFlow CelebA reference'),

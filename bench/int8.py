@@ -1,0 +1,74 @@
+"""Int8 inference of the bundled ResNet9, measured: not a feature yet, the numbers behind the next step of issue 16.
+
+    python bench/int8.py [--calib 512] [--threads 1]
+
+Post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI), calibrated on `calib`
+gender-sample/Training crops, then compared with the float32 model as `predict_files` runs it (`inference_model`) on
+all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability differences, labels that change,
+images/s of the model alone on `threads` torch threads, and files/s from JPEG files with each core decoding and
+predicting whole batches, as `predict_files` does.
+"""
+import os, time, copy, warnings
+from functools import partial
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np, torch
+from fastcore.script import call_parse
+from gender_fastai.core import sample_data, image_files, torch_threads
+from gender_fastai.data import dls_stats
+from gender_fastai.inference import open_model, inference_model, _open
+
+def batch(files, mean, std):
+    "Normalised float batch of the squished 32-px crops, as `fast_probs` builds it"
+    x = torch.from_numpy(np.stack([np.asarray(_open(f, size=32)[0]) for f in files])).permute(0, 3, 1, 2).float().div_(255)
+    return ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]).contiguous()
+
+def rate(m, x, n=40):
+    "Images/s of `m` on batch `x`"
+    with torch.inference_mode():
+        for _ in range(3): m(x)
+        t = time.perf_counter()
+        for _ in range(n): m(x)
+    return n * len(x) / (time.perf_counter() - t)
+
+def files_rate(m, files, mean, std, bs=64):
+    "Files/s from JPEG files: each core decodes and predicts whole batches, torch on one thread each"
+    chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
+    def work(c):
+        with torch.inference_mode(): return m(batch(c, mean, std)).softmax(1)
+    t = time.perf_counter()
+    with ThreadPoolExecutor(os.cpu_count()) as ex, torch_threads(1): n = sum(len(p) for p in ex.map(work, chunks))
+    return n / (time.perf_counter() - t)
+
+@call_parse
+def main(calib:int=512, threads:int=1):
+    warnings.simplefilter('ignore')
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import prepare_fx, convert_fx
+    torch.backends.quantized.engine = 'x86'
+    learn = open_model('gender_resnet9'); mean, std = dls_stats(learn.dls)
+    g = sample_data('gender-sample')
+    val = image_files(g/'Validation'/'female') + image_files(g/'Validation'/'male'); y = np.array([0] * 1000 + [1] * 1000)
+    cal = image_files(g/'Training'/'female')[:calib // 2] + image_files(g/'Training'/'male')[:calib // 2]
+    xv, xc = batch(val, mean, std), batch(cal, mean, std)
+    t = time.perf_counter()
+    q = prepare_fx(copy.deepcopy(learn.model).eval().to(memory_format=torch.contiguous_format), get_default_qconfig_mapping('x86'), example_inputs=(xc[:8],))
+    with torch.inference_mode():
+        for i in range(0, len(xc), 64): q(xc[i:i + 64])
+    q = torch.jit.freeze(torch.jit.trace(convert_fx(q), xc[:8]))
+    build = time.perf_counter() - t
+    fp32 = inference_model(learn)
+    with torch.inference_mode():
+        p32 = torch.cat([fp32(xv[i:i + 64].contiguous(memory_format=torch.channels_last)).softmax(1) for i in range(0, len(xv), 64)])
+        p8 = torch.cat([q(xv[i:i + 64]).softmax(1) for i in range(0, len(xv), 64)])
+    d = (p32 - p8).abs()[:, 1]
+    with torch_threads(threads):
+        r32, r8 = rate(fp32, xv[:64].contiguous(memory_format=torch.channels_last)), rate(q, xv[:64])
+    files = val + image_files(g/'Training'/'female')[:1000]
+    f32, f8 = files_rate(fp32, files, mean, std), files_rate(q, files, mean, std)
+    print(f"gender_resnet9, int8 calibrated on {len(cal)} Training crops ({build:.1f} s); {len(val)} Validation crops; {torch.__version__}, {os.cpu_count()} cores\n")
+    print('| measure | float32 (`inference_model`) | int8 (FX, x86) |\n|---|---|---|')
+    print(f"| accuracy, Validation | {(p32.argmax(1).numpy() == y).mean():.4f} | {(p8.argmax(1).numpy() == y).mean():.4f} |")
+    print(f"| probability difference: mean / max / share > 1e-2 | | {d.mean():.4f} / {d.max():.4f} / {(d > 1e-2).float().mean():.3f} |")
+    print(f"| labels that change | | {(p32.argmax(1) != p8.argmax(1)).sum().item()} of {len(val)} |")
+    print(f"| model alone, images/s, {threads} thread(s), batch 64 | {r32:.0f} | {r8:.0f} |")
+    print(f"| from {len(files)} JPEG files, files/s (every core: decode + model) | {f32:.0f} | {f8:.0f} |")

@@ -48,7 +48,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           epochs:int=None, # Epochs of fit_one_cycle (default: 11, `learner.DEFAULT_EPOCHS`)
           lr:float=None, # Peak learning rate (default: the architecture's)
           bs:int=128, # Batch size
-          width:str=None, # ResNet9 width: one number (then 2x, 4x, 8x per stage) or four, e.g. 16,32,80,160 (default 16,32,80,160)
+          width:str=None, # ResNet9 width: one number (then 2x, 4x, 8x per stage) or four, e.g. 16,32,80,160 (default 20)
           weights:str=None, # AlexNet: start from ImageNet weights, 'DEFAULT' (download once) or a local .pth file
           backbone:str=None, # transfer: dlib-gender (default), alexnet, or a model file of this library
           weighted:bool=False, # Weigh the loss by inverse class frequency

@@ -8,7 +8,7 @@ __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'GenderError', 'GenderD
            'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
-import os, io, re, sys, time, types, shutil, tempfile, warnings, threading, contextlib, importlib
+import os, io, re, sys, types, shutil, tempfile, warnings, threading, contextlib, importlib
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps

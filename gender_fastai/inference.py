@@ -158,20 +158,22 @@ def _pipelined(ex, opener, chunks, rows):
         yield rows(chunk, opened)
 
 def _whole_chunks(learn):
-    "Whether `predict_files` gives each thread whole chunks (decode and model, torch on one thread each): a CPU `Learner` on squished inputs"
-    return isinstance(learn, Learner) and dls_align(learn.dls) is None and next(learn.model.parameters()).device.type == 'cpu'
+    "Whether `predict_files` gives each thread whole chunks (decode, face finding, model; torch on one thread each): a `Learner` on the CPU"
+    return isinstance(learn, Learner) and next(learn.model.parameters()).device.type == 'cpu'
 
 def predict_files(learn, # A `Learner` or an `OnnxModel`
                   paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None): # `threshold`: see `uncertain`
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
     files, n = image_paths(paths), os.cpu_count() or 1
+    whole = _whole_chunks(learn)
+    if whole: bs = max(1, min(bs, -(-len(files) // n)))  # a few files: one chunk per core
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, **dict(zip(['size', 'align'], _input_spec(learn))))
-    rows, whole = partial(_rows, learn, vocab, tta), _whole_chunks(learn)
+    rows = partial(_rows, learn, vocab, tta)
     if whole: learn.model.eval(); inference_model(learn)  # built once, before the threads share it
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
-        # Small squished inputs: every core decodes and predicts whole chunks (2 cores: 2,600-3,000 files/s, against 1,800 with 2 decoding
-        # threads beside a 2-thread model, whose threads competed for the cores). Face finding: the files of a chunk on threads, beside the model.
+        # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
+        # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
         done = _ordered(ex, lambda c: rows(c, [opener(f) for f in c]), chunks, 2 * n) if whole else _pipelined(ex, opener, chunks, rows)
         out = [r for rs in (progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
     return uncertain(pd.DataFrame(out, columns=['file', 'label', 'probability', 'error']), threshold)

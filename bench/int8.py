@@ -1,4 +1,5 @@
-"""Int8 inference of the bundled ResNet9, measured: not a feature yet, the numbers behind the next step of issue 16.
+"""Int8 inference of the bundled ResNet9 against float32, calibrated here on Training crops (the feature, `int8=True` /
+`--int8`, rebuilds it from the calibration stored in the model file: `export.save_model`, `models.int8_model`).
 
     python bench/int8.py [--calib 512] [--threads 1]
 

@@ -94,6 +94,7 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             csv:str=None, # Also write the results to this CSV file
             bs:int=64, # Batch size
             uncertain:float=None, # Answer `uncertain` when the top probability is below this (e.g. 0.8)
+            int8:bool=False, # Run the model as int8 on the CPU (its stored calibration): about 3x faster model, probabilities within ~0.01
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J, pandas as pd
@@ -102,8 +103,8 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
         m = open_model(model, trust=trust)
-        if faces: res = predict_photos(m, paths)
-        else: res = predict_files(m, paths, bs=bs, progress=sys.stderr.isatty())
+        if faces: res = predict_photos(m, paths, int8=int8)
+        else: res = predict_files(m, paths, bs=bs, progress=sys.stderr.isatty(), int8=int8)
         if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
         res = res.astype(object).where(res.notna(), None)
         if json: print(J.dumps(res.to_dict('records'), indent=1))

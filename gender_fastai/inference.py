@@ -23,7 +23,9 @@ from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_nam
 from .faces import find_faces, face_box, face_chips, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
+from .models import int8_model
 from .learner import gender_learner, learn_history
+from .export import int8_calibration
 
 # %% ../nbs/07_inference.ipynb #a12d1398
 def empty_dls(size:int, stats, align:float=None):
@@ -70,31 +72,45 @@ def image_paths(paths):
     return out
 
 # %% ../nbs/07_inference.ipynb #796c67db
-_INFERENCE = weakref.WeakKeyDictionary()  # model -> (weights version, its optimised copy)
+_INFERENCE = weakref.WeakKeyDictionary()  # model -> {int8: (weights version, its optimised copy)}
 
 def _weights_version(m):
     "Changes whenever a parameter or buffer of `m` is replaced or updated in place (an optimiser step, `load_state_dict`)"
     return tuple((id(t), t._version) for t in (*m.parameters(), *m.buffers()))
 
-def inference_model(learn, size:int=None):
+def _int8_qparams(learn):
+    "The int8 calibration of `learn`: from its model file, else measured on its training images"
+    if (qp := getattr(learn, 'meta', {}).get('int8')): return qp
+    try: return int8_calibration(learn)
+    except GenderError: raise GenderModelError("This model has no int8 calibration (saved by an older version, or a face model saved without int8=True): save it again with save_model, or predict without int8.") from None
+
+def inference_model(learn, size:int=None,
+                    int8:bool=False): # The int8 network of the calibration stored with the model (`export.save_model`), on the CPU
     "`learn.model` traced, frozen and optimised for CPU inference (BatchNorm folded into oneDNN convolutions), rebuilt when the weights change; the model itself on a GPU or if tracing fails"
     m = learn.model
-    if next(m.parameters()).device.type != 'cpu': return m
-    key, (known, fast) = _weights_version(m), _INFERENCE.get(m, (None, None))
+    if next(m.parameters()).device.type != 'cpu':
+        if int8: raise GenderError("int8 inference runs on the CPU: load the model there (the default of load_model).")
+        return m
+    cache = _INFERENCE.setdefault(m, {})
+    key, (known, fast) = _weights_version(m), cache.get(int8, (None, None))
     if known != key:
         size = size or dls_size(learn.dls)
         x = torch.randn(3, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
+        if int8:
+            cache[int8] = (key, int8_model(m, _int8_qparams(learn), x[:2]))
+            return cache[int8][1]
         try:
             with torch.no_grad():
                 fast = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(m.eval(), x[:2])))
                 if not torch.allclose(fast(x), m(x), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
         except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
-        _INFERENCE[m] = (key, fast)  # beside the model, not on the learner: an exported learner stays as it was
+        cache[int8] = (key, fast)  # beside the model, not on the learner: an exported learner stays as it was
     return fast
 
 # %% ../nbs/07_inference.ipynb #6a434d39
 def fast_probs(learn:Learner, imgs, tta:bool=False,
-               ready:bool=False): # `imgs` are already model inputs (e.g. chips from `faces.face_chips`)
+               ready:bool=False, # `imgs` are already model inputs (e.g. chips from `faces.face_chips`)
+               int8:bool=False): # Run the int8 network (`inference_model`)
     "Class probabilities for images `imgs` (paths, bytes or PIL images) in one batch, without a `DataLoader`"
     size, (mean, std), align = dls_size(learn.dls), dls_stats(learn.dls), dls_align(learn.dls)
     ims = [im if isinstance(im, Image.Image) else open_face(im, draft=input_draft(size, align)) for im in L(imgs)]
@@ -102,22 +118,26 @@ def fast_probs(learn:Learner, imgs, tta:bool=False,
     x = torch.from_numpy(np.stack([np.asarray(im) for im in ims])).permute(0, 3, 1, 2).float().div_(255)
     x = ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])
     dev = next(learn.model.parameters()).device
-    x = x.to(dev).contiguous(memory_format=torch.channels_last)
-    learn.model.eval(); m = inference_model(learn, size)
+    x_fmt = torch.contiguous_format if int8 else torch.channels_last
+    x = x.to(dev).contiguous(memory_format=x_fmt)
+    learn.model.eval(); m = inference_model(learn, size, int8)
     with torch.inference_mode():
         p = m(x).float().softmax(1)
-        if tta: p = (p + m(x.flip(-1).contiguous(memory_format=torch.channels_last)).float().softmax(1)) / 2
+        if tta: p = (p + m(x.flip(-1).contiguous(memory_format=x_fmt)).float().softmax(1)) / 2
     return p.cpu()
 
 # %% ../nbs/07_inference.ipynb #1c887c8e
 def predict_probs(learn, # A `Learner` or an `OnnxModel`
-                  files, bs:int=64, progress:bool=False, tta:bool=False, ready:bool=False):
+                  files, bs:int=64, progress:bool=False, tta:bool=False, ready:bool=False,
+                  int8:bool=False): # The int8 network (a `Learner` on the CPU)
     "Class probabilities `(n, n_classes)` for readable image `files`, in batches, without gradients"
     files = list(files)
-    if not isinstance(learn, Learner): return learn.probs(files, bs, tta, ready)  # an `OnnxModel`
+    if not isinstance(learn, Learner):  # an `OnnxModel`
+        if int8: raise GenderError("int8 is for the library's own model files (.safetensors, .pkl), not ONNX.")
+        return learn.probs(files, bs, tta, ready)
     if not files: return torch.zeros(0, len(learn.dls.vocab))
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
-    return torch.cat([fast_probs(learn, c, tta, ready) for c in (progress_bar(chunks) if progress else chunks)])
+    return torch.cat([fast_probs(learn, c, tta, ready, int8) for c in (progress_bar(chunks) if progress else chunks)])
 
 # %% ../nbs/07_inference.ipynb #41caa01f
 def _open(f, size:int=None, align:float=None):
@@ -135,9 +155,9 @@ def uncertain(res, threshold:float=None): # Top probability below which the answ
     if threshold is None: return res
     return res.assign(label=res.label.where(res.probability.isna() | (res.probability >= threshold), 'uncertain'))
 
-def _rows(learn, vocab, tta, chunk, opened):
+def _rows(learn, vocab, tta, int8, chunk, opened):
     "Rows of `predict_files` for the files of `chunk`, opened as `(image, error)` pairs"
-    probs = iter(predict_probs(learn, [im for im, _ in opened if im is not None], len(chunk), tta=tta, ready=True))
+    probs = iter(predict_probs(learn, [im for im, _ in opened if im is not None], len(chunk), tta=tta, ready=True, int8=int8))
     return [(str(f), '', float('nan'), err) if im is None else (str(f), vocab[int((p := next(probs)).argmax())], float(p.max()), '')
             for f, (im, err) in zip(chunk, opened)]
 
@@ -161,16 +181,23 @@ def _whole_chunks(learn):
     "Whether `predict_files` gives each thread whole chunks (decode, face finding, model; torch on one thread each): a `Learner` on the CPU"
     return isinstance(learn, Learner) and next(learn.model.parameters()).device.type == 'cpu'
 
+def _int8_ready(learn):
+    "Build the int8 network of `learn` once, before any work, or stop with the reason it has none"
+    if not _whole_chunks(learn): raise GenderError("int8 is for the library's own model files on the CPU (.safetensors, .pkl), not ONNX or a GPU.")
+    learn.model.eval(); inference_model(learn, int8=True)
+
 def predict_files(learn, # A `Learner` or an `OnnxModel`
-                  paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None): # `threshold`: see `uncertain`
+                  paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None, # `threshold`: see `uncertain`
+                  int8:bool=False): # The int8 network of the model's stored calibration (CPU; `inference_model`)
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
     files, n = image_paths(paths), os.cpu_count() or 1
     whole = _whole_chunks(learn)
+    if int8: _int8_ready(learn)
     if whole: bs = max(1, min(bs, -(-len(files) // n)))  # a few files: one chunk per core
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, **dict(zip(['size', 'align'], _input_spec(learn))))
-    rows = partial(_rows, learn, vocab, tta)
-    if whole: learn.model.eval(); inference_model(learn)  # built once, before the threads share it
+    rows = partial(_rows, learn, vocab, tta, int8)
+    if whole: learn.model.eval(); inference_model(learn, int8=int8)  # built once, before the threads share it
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
@@ -209,7 +236,8 @@ class OnnxModel:
 # %% ../nbs/07_inference.ipynb #43237acf
 def predict_faces(learn, # A `Learner` or an `OnnxModel`
                   photo, # Image file, bytes or PIL image
-                  detector=None, upsample:int=None):
+                  detector=None, upsample:int=None,
+                  int8:bool=False): # The int8 network (see `predict_files`)
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
     img = photo if isinstance(photo, Image.Image) else open_face(photo)
     meta = dict(zip(['size', 'align'], _input_spec(learn)))
@@ -221,25 +249,27 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
         faces = find_faces(img, upsample, detector)
         crops = [img.crop(face_box(b, img.size)) for b, _ in faces]
     if not faces: return pd.DataFrame(columns=cols)
-    probs = predict_probs(learn, crops, ready=meta.get('align') is not None)
+    probs = predict_probs(learn, crops, ready=meta.get('align') is not None, int8=int8)
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
     return pd.DataFrame([(i + 1, *b, round(s, 3), vocab[int(p.argmax())], float(p.max())) for i, ((b, s), p) in enumerate(zip(faces, probs))], columns=cols)
 
 # %% ../nbs/07_inference.ipynb #cdeb7961
-def _photo_rows(learn, f):
+def _photo_rows(learn, f, int8:bool=False):
     "Rows of the faces found in photo file `f`; one row with the reason when it cannot be read or has no face"
     try: img = open_face(f)
     except GenderError as e: return [dict(file=str(f), error=str(e).removeprefix(f"{f}: "))]
-    res = predict_faces(learn, img)
+    res = predict_faces(learn, img, int8=int8)
     return [dict(file=str(f), **r, error='') for r in res.to_dict('records')] or [dict(file=str(f), error='no face found')]
 
 def predict_photos(learn, # A `Learner` or an `OnnxModel`
                    paths, # Photos, or folders of them
-                   threads:int=None): # Photos handled at once (default: one per core, at most 4)
+                   threads:int=None, # Photos handled at once (default: one per core, at most 4)
+                   int8:bool=False): # The int8 network (see `predict_files`)
     "Table of every face in each photo of `paths` (`predict_faces`' columns plus `file` and `error`); photos decoded once, on threads"
     files = image_paths(paths)
+    if int8: _int8_ready(learn)
     with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as ex:  # face finding releases the GIL; each thread has its own finder
-        rows = [r for rs in ex.map(partial(_photo_rows, learn), files) for r in rs]
+        rows = [r for rs in ex.map(partial(_photo_rows, learn, int8=int8), files) for r in rs]
     return pd.DataFrame(rows, columns=['file', 'face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability', 'error'])
 
 # %% ../nbs/07_inference.ipynb #abbc829e

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEAN', 'conv_bn', 'Residual', 'ResNet9',
-           'parse_width', 'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip', 'dense', 'SkipCNN',
-           'SeqCNN', 'set_dropout', 'dlib_manifest', 'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch',
-           'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet', 'transfer_split', 'read_dlib_resnet',
-           'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats']
+           'parse_width', 'int8_qparams', 'int8_model', 'check_size', 'pretrained_state', 'load_weights', 'alexnet',
+           'DenseSkip', 'dense', 'SkipCNN', 'SeqCNN', 'set_dropout', 'dlib_manifest', 'dlib_onnx', 'dlib_stats',
+           'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet',
+           'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file',
+           'dlib_face_resnet', 'dlib_face_stats']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import json, re, hashlib, importlib.util, urllib.error
@@ -54,6 +55,52 @@ def parse_width(s:str|int): # `"20"`, or four channel counts `"16,32,80,160"`
     except ValueError: ws = ()
     if len(ws) not in (1, 4) or min(ws) < 1: raise GenderError(f"--width {s}: give one positive whole number (e.g. 20) or four, one per stage (e.g. 16,32,80,160).")
     return ws[0] if len(ws) == 1 else ws
+
+# %% ../nbs/03_models.ipynb #75af6c11
+def _int8_engine():
+    "The quantised backend of this CPU: x86 (oneDNN) or qnnpack, set for torch; `None` where torch has neither"
+    eng = next((e for e in ('x86', 'qnnpack') if e in torch.backends.quantized.supported_engines), None)
+    if eng: torch.backends.quantized.engine = eng
+    return eng
+
+def _int8_prepared(model:nn.Module, example):
+    "`model` (a copy, eval, contiguous) prepared for int8 with the engine's default observers"
+    import copy, warnings
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import prepare_fx
+    eng = _int8_engine()
+    if eng is None: raise GenderError("This build of torch has no quantised CPU backend (x86 or qnnpack): int8 is not available here.")
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # torch.ao's notes on its own future
+        return prepare_fx(copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format), get_default_qconfig_mapping(eng), example_inputs=(example,))
+
+def _observers(m):
+    from torch.ao.quantization.observer import ObserverBase
+    return {n: o for n, o in m.named_modules() if isinstance(o, ObserverBase)}
+
+# %% ../nbs/03_models.ipynb #3f864adb
+def int8_qparams(model:nn.Module, batches) -> dict:
+    "Calibrate int8 activations of `model` on `batches` (normalised input tensors): `{observer: [scale, zero_point]}`"
+    batches = list(batches)
+    q = _int8_prepared(model, batches[0][:2])
+    with torch.inference_mode():
+        for x in batches: q(x.float().contiguous())
+    return {n: [float(s), int(z)] for n, o in _observers(q).items() for s, z in [o.calculate_qparams()]}
+
+def int8_model(model:nn.Module, qparams:dict, example):
+    "The int8 version of `model` with the activation scales of `qparams` (from `int8_qparams`), traced and frozen for inference"
+    import warnings
+    from torch.ao.quantization.observer import FixedQParamsObserver
+    from torch.ao.quantization.quantize_fx import convert_fx
+    q = _int8_prepared(model, example)
+    obs = _observers(q)
+    if set(obs) != set(qparams): raise GenderError(f"The int8 calibration does not fit this model ({len(qparams)} activations recorded, {len(obs)} here): calibrate it again.")
+    for n, o in obs.items():
+        s, z = qparams[n]
+        setattr(q, n, FixedQParamsObserver(s, z, dtype=o.dtype, qscheme=o.qscheme, quant_min=o.quant_min, quant_max=o.quant_max))
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter('ignore')
+        return torch.jit.freeze(torch.jit.trace(convert_fx(q), example.float().contiguous()))
 
 # %% ../nbs/03_models.ipynb #fc475e57
 ALEXNET_MIN_SIZE = 63

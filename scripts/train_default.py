@@ -32,7 +32,7 @@ def main(epochs:int=10, out:str='gender_fastai/assets'):
         if s: subs.append(f"- {name}: {E.summary_text(s)}")
         print(name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
     card = [f"# Model card: gender_resnet9 (bundled with gender_fastai)", "",
-            "Female / male classifier of face crops. The default model of `gender_fastai_predict` when no model is given.", "",
+            "Female / male classifier of face crops: the small, fast bundled model (`gender_fastai_predict --model gender_resnet9`; the default is `gender_faceresnet`). The file carries its int8 calibration (512 of its training crops, `export.save_model`): `--int8` runs it as int8 on the CPU.", "",
             "## Training", "",
             f"ResNet9 (width 16, {sum(p.numel() for p in learn.model.parameters()):,} parameters), 32 x 32 px squished crops, "
             f"`fit_one_cycle({epochs}, 5e-3)`, AdamW (fused), weight decay 1e-4, gradient clipping 0.1, batch 128, seed 42, pad-crop-flip augmentation; "

@@ -99,9 +99,20 @@ def _dct_scale(w:int, h:int, draft:int=None):
     "The DCT scale PIL's `Image.draft` picks for a `w` x `h` JPEG: the largest of 8, 4, 2, 1 that keeps both sides >= `draft`"
     return next((s for s in (8, 4, 2) if min(w // draft, h // draft) >= s), 1) if draft else 1
 
+def _plain_jpeg(data:bytes):
+    "Whether JPEG `data` has, before its image data, no APP1 segment (EXIF or XMP: either may turn the picture, see `ImageOps.exif_transpose`) and no APP2 MPF (an MPO, which PIL decodes as such)"
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        m = data[i + 1]
+        if m == 0xFF or m == 0x01 or 0xD0 <= m <= 0xD8: i += 1 if m == 0xFF else 2; continue  # fill byte, markers without a length
+        if m == 0xDA: return True  # start of scan: the image data
+        if m == 0xE1 or (m == 0xE2 and data[i + 4:i + 8] == b'MPF\x00'): return False
+        i += 2 + int.from_bytes(data[i + 2:i + 4], 'big')
+    return False  # not a well-formed JPEG: PIL decides
+
 def _turbo(data:bytes, draft:int=None):
-    "A plain JPEG (YCbCr or grey, no EXIF) decoded by libjpeg-turbo through `simplejpeg`, pixel for pixel as PIL decodes it (its `draft` scale included); `None` where PIL must decode it"
-    if simplejpeg is None or data[:2] != b'\xff\xd8' or b'Exif' in data[:65536]: return None  # EXIF may turn the picture: PIL's `exif_transpose`
+    "A plain JPEG (YCbCr or grey, nothing that may turn it: `_plain_jpeg`) decoded by libjpeg-turbo through `simplejpeg`, pixel for pixel as PIL decodes it (its `draft` scale included); `None` where PIL must decode it"
+    if simplejpeg is None or data[:2] != b'\xff\xd8' or not _plain_jpeg(data): return None
     try:
         h, w, space, _ = simplejpeg.decode_jpeg_header(data)
         if space not in ('YCbCr', 'Gray') or w * h > MAX_PIXELS: return None  # CMYK, Adobe RGB, bombs: PIL's conversion and errors

@@ -25,7 +25,7 @@ from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
 from .models import int8_model
 from .learner import gender_learner, learn_history
-from .export import int8_calibration
+from .export import int8_calibration, _training_files
 
 # %% ../nbs/07_inference.ipynb #a12d1398
 def empty_dls(size:int, stats, align:float=None):
@@ -81,8 +81,14 @@ def _weights_version(m):
 def _int8_qparams(learn):
     "The int8 calibration of `learn`: from its model file, else measured on its training images"
     if (qp := getattr(learn, 'meta', {}).get('int8')): return qp
-    try: return int8_calibration(learn)
-    except GenderError: raise GenderModelError("This model has no int8 calibration (saved by an older version, or a face model saved without int8=True): save it again with save_model, or predict without int8.") from None
+    if not _training_files(learn): raise GenderModelError("This model has no int8 calibration (a file saved by an older version, a fastai .pkl, or a face model saved without int8=True): predict without int8, or record one with export.save_model(learn, path, int8=True, calib=[image files]).")
+    return int8_calibration(learn)  # a learner trained in this process: its own training images
+
+def _int8_network(learn, x):
+    "The int8 network of `learn`, or one clear error"
+    try: return int8_model(learn.model, _int8_qparams(learn), x)
+    except GenderError: raise
+    except Exception as e: raise GenderModelError(f"This model cannot run as int8 ({type(e).__name__}: {str(e)[:100]}): predict without int8.") from None
 
 def inference_model(learn, size:int=None,
                     int8:bool=False): # The int8 network of the calibration stored with the model (`export.save_model`), on the CPU
@@ -91,21 +97,21 @@ def inference_model(learn, size:int=None,
     if next(m.parameters()).device.type != 'cpu':
         if int8: raise GenderError("int8 inference runs on the CPU: load the model there (the default of load_model).")
         return m
-    cache = _INFERENCE.setdefault(m, {})
+    cache, int8 = _INFERENCE.setdefault(m, {}), bool(int8)
     key, (known, fast) = _weights_version(m), cache.get(int8, (None, None))
     if known != key:
         size = size or dls_size(learn.dls)
         x = torch.randn(3, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
         if int8:
-            cache[int8] = (key, int8_model(m, _int8_qparams(learn), x[:2]))
+            cache[int8] = (key, _int8_network(learn, x[:2]))
             return cache[int8][1]
         try:
             with torch.no_grad():
                 fast = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(m.eval(), x[:2])))
                 if not torch.allclose(fast(x), m(x), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
         except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
-        cache[int8] = (key, fast)  # beside the model, not on the learner: an exported learner stays as it was
-    return fast
+        cache[int8] = (key, None if fast is m else fast)  # beside the model, not on the learner: an exported learner stays as it was; never the model itself (the weak key would never go)
+    return m if fast is None else fast
 
 # %% ../nbs/07_inference.ipynb #6a434d39
 def fast_probs(learn:Learner, imgs, tta:bool=False,
@@ -133,7 +139,7 @@ def predict_probs(learn, # A `Learner` or an `OnnxModel`
     "Class probabilities `(n, n_classes)` for readable image `files`, in batches, without gradients"
     files = list(files)
     if not isinstance(learn, Learner):  # an `OnnxModel`
-        if int8: raise GenderError("int8 is for the library's own model files (.safetensors, .pkl), not ONNX.")
+        if int8: raise GenderError("int8 runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
         return learn.probs(files, bs, tta, ready)
     if not files: return torch.zeros(0, len(learn.dls.vocab))
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
@@ -183,7 +189,7 @@ def _whole_chunks(learn):
 
 def _int8_ready(learn):
     "Build the int8 network of `learn` once, before any work, or stop with the reason it has none"
-    if not _whole_chunks(learn): raise GenderError("int8 is for the library's own model files on the CPU (.safetensors, .pkl), not ONNX or a GPU.")
+    if not _whole_chunks(learn): raise GenderError("int8 runs the library's own models on the CPU (safe-format files from save_model), not ONNX or a GPU.")
     learn.model.eval(); inference_model(learn, int8=True)
 
 def predict_files(learn, # A `Learner` or an `OnnxModel`

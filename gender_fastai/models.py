@@ -58,7 +58,7 @@ def parse_width(s:str|int): # `"20"`, or four channel counts `"16,32,80,160"`
 
 # %% ../nbs/03_models.ipynb #75af6c11
 def _int8_engine():
-    "The quantised backend of this CPU: x86 (oneDNN) or qnnpack, set for torch; `None` where torch has neither"
+    "The quantised backend of this CPU, x86 (oneDNN) or qnnpack, made torch's engine (a process-wide setting); `None` where torch has neither"
     eng = next((e for e in ('x86', 'qnnpack') if e in torch.backends.quantized.supported_engines), None)
     if eng: torch.backends.quantized.engine = eng
     return eng
@@ -74,30 +74,40 @@ def _int8_prepared(model:nn.Module, example):
         warnings.simplefilter('ignore')  # torch.ao's notes on its own future
         return prepare_fx(copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format), get_default_qconfig_mapping(eng), example_inputs=(example,))
 
-def _observers(m):
+def _observers(m, all_names:bool=False):
+    "`{name: observer}` of prepared model `m`; FX shares one observer between several names (e.g. the inputs of `torch.cat`): the first name only, or every name"
     from torch.ao.quantization.observer import ObserverBase
-    return {n: o for n, o in m.named_modules() if isinstance(o, ObserverBase)}
+    return {n: o for n, o in m.named_modules(remove_duplicate=not all_names) if isinstance(o, ObserverBase)}
 
 # %% ../nbs/03_models.ipynb #3f864adb
 def int8_qparams(model:nn.Module, batches) -> dict:
-    "Calibrate int8 activations of `model` on `batches` (normalised input tensors): `{observer: [scale, zero_point]}`"
+    "Calibrate int8 activations of `model` on `batches` (normalised input tensors): `{observer: [scale, zero_point, quant_min, quant_max]}`"
     batches = list(batches)
     q = _int8_prepared(model, batches[0][:2])
     with torch.inference_mode():
         for x in batches: q(x.float().contiguous())
-    return {n: [float(s), int(z)] for n, o in _observers(q).items() for s, z in [o.calculate_qparams()]}
+    return {n: [float(s), int(z), o.quant_min, o.quant_max] for n, o in _observers(q).items() for s, z in [o.calculate_qparams()]}
+
+def _fixed(o, s:float, z:int, lo:int, hi:int):
+    "A fixed observer for `o`'s place with the real range of `(s, z)` on `lo..hi`, mapped onto `o`'s own integer range (x86 uses 0-127, qnnpack 0-255)"
+    from torch.ao.quantization.observer import FixedQParamsObserver
+    r = (hi - lo) / (o.quant_max - o.quant_min)
+    return FixedQParamsObserver(s * r, int(round(o.quant_min + (z - lo) / r)), dtype=o.dtype, qscheme=o.qscheme, quant_min=o.quant_min, quant_max=o.quant_max)
+
+def _int8_fixed(model:nn.Module, qparams:dict, example):
+    "`model` prepared for int8 with every activation observer fixed to the ranges of `qparams`"
+    q = _int8_prepared(model, example)
+    first = _observers(q)
+    if set(first) != set(qparams): raise GenderError(f"The int8 calibration does not fit this model ({len(qparams)} activations recorded, {len(first)} here): calibrate it again.")
+    fixed = {id(o): _fixed(o, *qparams[n]) for n, o in first.items()}
+    for n, o in _observers(q, all_names=True).items(): q.set_submodule(n, fixed[id(o)])  # every name of a shared observer
+    return q
 
 def int8_model(model:nn.Module, qparams:dict, example):
-    "The int8 version of `model` with the activation scales of `qparams` (from `int8_qparams`), traced and frozen for inference"
+    "The int8 version of `model` with the activation ranges of `qparams` (from `int8_qparams`), traced and frozen for inference"
     import warnings
-    from torch.ao.quantization.observer import FixedQParamsObserver
     from torch.ao.quantization.quantize_fx import convert_fx
-    q = _int8_prepared(model, example)
-    obs = _observers(q)
-    if set(obs) != set(qparams): raise GenderError(f"The int8 calibration does not fit this model ({len(qparams)} activations recorded, {len(obs)} here): calibrate it again.")
-    for n, o in obs.items():
-        s, z = qparams[n]
-        setattr(q, n, FixedQParamsObserver(s, z, dtype=o.dtype, qscheme=o.qscheme, quant_min=o.quant_min, quant_max=o.quant_max))
+    q = _int8_fixed(model, qparams, example)
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter('ignore')
         return torch.jit.freeze(torch.jit.trace(convert_fx(q), example.float().contiguous()))

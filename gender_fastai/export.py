@@ -73,11 +73,10 @@ def _int8_meta(learn:Learner, meta:dict, int8:bool=None, calib=None):
     if int8 is None and (meta['align'] is not None or (calib is None and not _training_files(learn))):  # a face model, or nothing to measure on
         return getattr(learn, 'meta', {}).get('int8') if calib is None and not _training_files(learn) else None
     try: return int8_calibration(learn, calib)
-    except GenderError:
+    except GenderError:  # int8 would change its answers too much: saved without (`predict_files(..., int8=True)` then says so)
         if int8: raise
-    except Exception as e:  # a model FX cannot quantise: saved without int8
+    except Exception as e:  # a model FX cannot quantise: the same
         if int8: raise GenderError(f"{learn.arch} cannot be quantised to int8 ({type(e).__name__}: {str(e)[:100]}).") from None
-    warnings.warn(f"{learn.arch}: saved without an int8 calibration (it cannot run as int8).")
 
 def save_model(learn:Learner, path,
                int8:bool=None, # Record an int8 calibration: `None`, for a model on squished inputs with training images at hand (or the one it was loaded with); `True`: always, else an error; `False`: never

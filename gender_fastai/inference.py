@@ -27,6 +27,10 @@ from .models import int8_model
 from .learner import gender_learner, learn_history
 from .export import int8_calibration, _training_files
 
+# `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
+# shape tests inside them (the face ResNet pads mismatched shortcuts) are not for the user. Set once: not thread-safe per call.
+warnings.filterwarnings('ignore', category=torch.jit.TracerWarning, module=r'gender_fastai\.')
+
 # %% ../nbs/07_inference.ipynb #a12d1398
 def empty_dls(size:int, stats, align:float=None):
     "Empty fastai `DataLoaders` with the preprocessing of `gender_block` (no files needed): what a loaded learner predicts through"

@@ -77,7 +77,8 @@ MAX_PIXELS = 64_000_000  # larger than any face photo needs; PIL itself would al
 "The largest image, in pixels, that `open_face` decodes (a guard against decompression bombs)"
 
 def _unreadable_error(path, e):
-    return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {str(e)[:120]}); remove or fix it and run again.")
+    msg = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e))  # the same message on every run
+    return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {msg[:120]}); remove or fix it and run again.")
 
 def _too_large(path, pixels):
     return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {MAX_PIXELS // 1_000_000} MP limit (a decompression bomb?); resize it first.")
@@ -126,10 +127,10 @@ def open_face(src,
     "An upright 8-bit RGB `PIL.Image` from a path or bytes, or a `GenderDataError` naming the file"
     name = '<bytes>' if isinstance(src, bytes) else src
     try:
-        if isinstance(src, bytes) or (isinstance(src, (str, os.PathLike)) and str(src).lower().endswith(('.jpg', '.jpeg'))):
-            src = src if isinstance(src, bytes) else Path(src).read_bytes()  # one read; libjpeg-turbo's decode 2x faster than PIL's open + load
-            if (im := _turbo(src, draft)) is not None: return im
-        im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)
+        jpeg = isinstance(src, (str, os.PathLike)) and str(src).lower().endswith(('.jpg', '.jpeg'))
+        if (isinstance(src, bytes) or jpeg) and (im := _turbo(src if isinstance(src, bytes) else Path(src).read_bytes(), draft)) is not None:
+            return im  # one read, and libjpeg-turbo's decode: 1.3-1.6x faster than PIL's open + load
+        im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)  # a path: PIL reads it again (only files `_turbo` leaves to it)
         if im.width * im.height > MAX_PIXELS: raise _too_large(name, im.width * im.height)
         if draft and im.format == 'JPEG': im.draft('RGB', (draft, draft))
         return _to_rgb(ImageOps.exif_transpose(im))

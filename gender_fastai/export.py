@@ -62,7 +62,8 @@ def int8_calibration(learn:Learner, files=None, # Images to calibrate on (defaul
     x = (x - mean) / std
     model = learn.model.eval()
     qp = int8_qparams(model, [x[i:i + 64] for i in range(0, len(x), 64)])
-    with torch.inference_mode(): d = float((int8_model(model, qp, x[:2])(x).softmax(1) - model.cpu()(x).softmax(1)).abs().mean())
+    with torch.inference_mode(): ref = model(x.to(next(model.parameters()).device)).softmax(1).cpu()  # the model stays where it is
+    with torch.inference_mode(): d = float((int8_model(model, qp, x[:2])(x).softmax(1) - ref).abs().mean())
     if d > INT8_TOLERANCE: raise GenderError(f"int8 moves {learn.arch}'s probabilities by {d:.3f} on average on its calibration images (over {INT8_TOLERANCE}): no int8 for it.")
     return qp
 
@@ -70,8 +71,8 @@ def int8_calibration(learn:Learner, files=None, # Images to calibrate on (defaul
 def _int8_meta(learn:Learner, meta:dict, int8:bool=None, calib=None):
     "The int8 calibration `save_model` records: measured now (training images or `calib` at hand), else the one `learn` was loaded with"
     if int8 is False: return None
-    if int8 is None and (meta['align'] is not None or (calib is None and not _training_files(learn))):  # a face model, or nothing to measure on
-        return getattr(learn, 'meta', {}).get('int8') if calib is None and not _training_files(learn) else None
+    if int8 is None and calib is None and not _training_files(learn): return getattr(learn, 'meta', {}).get('int8')  # nothing to measure on
+    if int8 is None and meta['align'] is not None: return None  # a face model: only when asked (its calibration needs the face finder on every image)
     try: return int8_calibration(learn, calib)
     except GenderError:  # int8 would change its answers too much: saved without (`predict_files(..., int8=True)` then says so)
         if int8: raise

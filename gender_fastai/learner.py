@@ -6,7 +6,8 @@
 __all__ = ['ARCHS', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'cpu_bf16', 'bf16_wins', 'CPUBf16', 'Arch', 'backbone',
            'get_arch', 'arch_stats', 'model_from_meta', 'model_file_body', 'class_weights', 'gender_learner',
            'resnet9_learner', 'arch_dls', 'learn_history', 'epoch_printer', 'EpochCheckpoint', 'load_checkpoint',
-           'log_run', 'source_accuracy', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
+           'log_run', 'source_accuracy', 'body_features', 'FeatureDL', 'head_on_features', 'train_model', 'fit_stage',
+           'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, inspect, json, tempfile, time, torch, torch.nn as nn, pandas as pd
@@ -25,7 +26,9 @@ from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params
 from .core import GenderError, atomic_path, moved_names, cache_dir
-from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls
+from fastai.data.core import DataLoaders
+from fastai.torch_core import TensorCategory
+from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL
 from .models import *
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
 
@@ -112,6 +115,7 @@ class Arch:
     structure: callable = None # `(n_out, size, **kwargs) -> nn.Module` without pretrained weights (a model file brings them); `None`: `model`
     doc: str = ''
     defaults: dict = None # Model options a new learner gets unless given (recorded in its model files, which rebuild with exactly what they recorded)
+    features: bool = False # Train the head on the frozen body's features, computed once (`head_on_features`), instead of on images every epoch
 
 # %% ../nbs/05_learner.ipynb #abf39467
 def _alexnet_stats(weights=None, **kwargs): return imagenet_stats if weights is not None and weights is not False else None
@@ -151,7 +155,7 @@ ARCHS = {
     'faceresnet': Arch(_face_model, 150, 64, 1e-3, lambda **kw: dlib_face_stats(), transfer_split, frozen=True, align=0.25, structure=_face_structure,
                        doc="dlib's face-recognition ResNet (CC0, read from its own file), frozen, on aligned face chips, with a new dense head on its 256 pooled features (`descriptor=True`: "
                            "on its 128-number descriptor) and the 16-number bottleneck of dlib's gender network on the same chip (`gender_net=False`: without it)",
-                       defaults=dict(descriptor=False, gender_net=True)),
+                       defaults=dict(descriptor=False, gender_net=True), features=True),
 }
 "The architectures `gender_learner` builds, by name: an `Arch` each"
 
@@ -306,6 +310,49 @@ def source_accuracy(learn, dl=None): # Validation `DataLoader` in the order of `
     ok = (preds.argmax(1) == targs).numpy()
     return {s: (float(ok[(items.source == s).values].mean()), int((items.source == s).sum())) for s in sorted(items.source.unique())}
 
+# %% ../nbs/05_learner.ipynb #b1f1b2b3
+def body_features(body:nn.Module, x, stats, # `uint8` images `(n, 3, h, w)`, and the `(mean, std)` they are normalised with
+                  flip:bool=False, bs:int=256): # Mirror the images first
+    "Features of `body` (evaluation mode, no gradients) for images `x`, as a float32 CPU tensor `(n, features)`"
+    dev = next(body.parameters()).device
+    mean, std = (torch.tensor(s, device=dev).view(1, -1, 1, 1) for s in stats)
+    was, out = body.training, []
+    body.eval()
+    with torch.no_grad():  # not inference_mode: the head's batch norm keeps its input for the backward pass
+        for i in range(0, len(x), bs):
+            b = x[i:i + bs].to(dev).float().div_(255)
+            out.append(body(((b.flip(-1) if flip else b) - mean).div_(std).contiguous(memory_format=torch.channels_last)).flatten(1).float().cpu())
+    body.train(was)
+    return torch.cat(out) if out else torch.zeros(0, 0)
+
+class FeatureDL(CachedDL):
+    "Batches of features `x` `(views, n, features)` and their labels: a random view per row when shuffled (training), the first otherwise"
+    def create_batch(self, b):
+        idx = torch.as_tensor(b)
+        v = torch.randint(len(self.x), (len(idx),)) if self.shuffle else torch.zeros(len(idx), dtype=torch.long)
+        return self.x[v, idx], TensorCategory(self.y[idx])
+
+
+# %% ../nbs/05_learner.ipynb #ced9b678
+@contextlib.contextmanager
+def head_on_features(learn, dls=None): # `cached_dls` (default: `learn.dls`)
+    "Inside the block, `learn` trains the head of its frozen-body model alone, on the body's features of `dls`, computed once (training images also mirrored)"
+    dls, m, t = dls or learn.dls, learn.model, time.time()
+    if not isinstance(m, TransferNet) or not isinstance(dls.train, CachedDL): raise GenderError("head_on_features needs a frozen-body model (a TransferNet) and cached data (cached_dls).")
+    stats, tr, va = dls_stats(dls), dls.train, dls.valid
+    x_tr = torch.stack([body_features(m.body, tr.x, stats, flip) for flip in (False, True)])
+    x_va = body_features(m.body, va.x, stats)[None]
+    print(f"features of the frozen body, computed once: {len(tr.y):,} training images and their mirror images, {len(va.y):,} validation images, {time.time() - t:.0f} s", flush=True)
+    fdls = DataLoaders(FeatureDL(x_tr, tr.y, 0, wgts=tr.wgts, bs=tr.bs, shuffle=True, drop_last=True, num_workers=0, device=dls.device),
+                       FeatureDL(x_va, va.y, 1, bs=va.bs, num_workers=0, device=dls.device), device=dls.device)
+    saved = learn.model, learn.dls, learn.splitter
+    learn.model, learn.dls, learn.splitter, learn.opt = m.head, fdls, trainable_params, None
+    try: yield learn
+    finally:
+        (learn.model, learn.dls, learn.splitter), learn.opt = saved, None
+        learn.freeze()  # the whole model again, body frozen, a fresh optimiser
+
+
 # %% ../nbs/05_learner.ipynb #c65a1f65
 DEFAULT_EPOCHS = 11
 "Epochs of `train_model` and `gender_fastai_train` unless given: with ResNet9's defaults, about 5 minutes on 2 CPU cores (`bench/train.py`)"
@@ -324,37 +371,42 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 align=None, # Face chip padding; `None`: the architecture's default; `False`: squished images
                 photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`); `None`: the architecture's default
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
+                features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
                 log=None, # Append a row for this run to this CSV file
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
     a = get_arch(arch); size, lr = size or a.size, lr or a.lr
     check_size(arch, size, a.min_size)
+    aug = a.photo_aug if photo_aug is None else photo_aug
+    if features and (not a.frozen or aug): raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body" if not a.frozen else
+                                                             "features=True trains the head on features, and real-photo augmentation (photo_aug) needs images: use one or the other.")
+    features = bool(a.features and not aug) if features is None else features
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
-                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'balance': True} if balance else {}),
+                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
     dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, balance=balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
-    if bf16 is None: bf16 = default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {learn.arch_kwargs}")
-    start, history = 0, []
-    if state:
-        learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])
-        start, history = state['epoch'] + 1, list(state['history'])
-        print(f"resuming after epoch {start}/{epochs} from {checkpoint}", flush=True)
+    if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
+    features = features and cache  # features are computed from the cached images
+    if bf16 is None: bf16 = not features and default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {learn.arch_kwargs}")
+    start, history = (state['epoch'] + 1, list(state['history'])) if state else (0, [])
+    if state: print(f"resuming after epoch {start}/{epochs} from {checkpoint}", flush=True)
     fit_cbs = [*([EpochCheckpoint(checkpoint, config, history)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     best_dir = tempfile.TemporaryDirectory() if save_best else contextlib.nullcontext()
     if not progress: learn.logger = epoch_printer(learn)
-    if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
     fit_dls = cached_dls(dls) if cache else dls  # the learner keeps the file-based `dls`: export and predict read files
     t0 = time.time()
     try:
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
             if d: learn.model_dir = Path(d); fit_cbs.append(SaveModelCallback(monitor='valid_loss', fname='best'))
             learn.dls = fit_dls
-            learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
+            with head_on_features(learn) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
+                if state: learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])
+                learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
     finally: learn.logger, learn.model_dir, learn.dls = print, 'models', dls  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
     learn.split = dict(seed=seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split

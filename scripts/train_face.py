@@ -1,10 +1,11 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 6] [--lr 2e-3] [--photo_aug P] [--balance] [--descriptor] [--face_only] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--balance] [--descriptor] [--face_only] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
-model before), with a new dense head on their 256 + 16 features: 6 one-cycle epochs of the head with the body frozen (`--unfreeze N`: then N of the whole network at
+model before), with a new dense head on their 256 + 16 features: 20 one-cycle epochs of the head with the body frozen, trained on the
+bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug`, on images every epoch) (`--unfreeze N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
 utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
@@ -59,7 +60,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
-        f"pad-crop-flip augmentation{aug}"
+        f"{'pad-crop-flip augmentation' if cfg['photo_aug'] else 'the head trained on the features of the frozen networks for each chip and its mirror image, computed once (`learner.head_on_features`)'}{aug}"
         f"{', batches balanced per source and class' if cfg['balance'] else ''}"
         f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
         "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "
@@ -83,7 +84,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "for decisions about people.", ""])
 
 @call_parse
-def main(epochs:int=6, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, balance:bool=False,
+def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, balance:bool=False,
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
          unfreeze:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)

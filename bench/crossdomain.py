@@ -1,10 +1,10 @@
 """Does fine-tuning the face backbone help on data unlike the training set? One run, both recipes, judged across datasets.
 
-    python bench/crossdomain.py [--epochs 6] [--unfreeze 2] [--alphas 0,1]
+    python bench/crossdomain.py [--epochs 20] [--unfreeze 2] [--alphas 0,1] [--face_only]
 
-`faceresnet` (dlib's face-recognition ResNet, pooled features, new head) trained on gender-sample/Training only (CelebA
-crops), as `scripts/train_face.py` trains the bundled model: `epochs` one-cycle epochs of the head with the body frozen
-(the frozen recipe), then `unfreeze` epochs of the whole network at lr/100..lr/10 (the fine-tuned recipe). Both are
+`faceresnet` (dlib's face-recognition ResNet, pooled features, and dlib's gender network beside it unless `--face_only`;
+new head) trained on gender-sample/Training only (CelebA crops), as `scripts/train_face.py` trains the bundled model:
+`epochs` one-cycle epochs of the head on the frozen bodies' features (the frozen recipe), then `unfreeze` epochs of the whole network at lr/100..lr/10 (the fine-tuned recipe). Both are
 judged on gender-sample/Validation (same source, never trained on) and on all 6,000 faces of utkface-sample, a dataset
 neither saw (other ages, origins, light): accuracy, and by age band. With `--alphas`, also the weights interpolated
 between the two (`alpha` x fine-tuned + (1 - alpha) x frozen stage, WiSE-FT). Face chips are the library's (MTCNN,
@@ -32,10 +32,10 @@ def probs(model, arr, mean, std):
     return torch.cat(out).numpy()
 
 @call_parse
-def main(epochs:int=6, unfreeze:int=2, alphas:str='0,1', lr:float=2e-3, seed:int=42):
+def main(epochs:int=20, unfreeze:int=2, alphas:str='0,1', lr:float=2e-3, seed:int=42, face_only:bool=False):
     warnings.simplefilter('ignore')
     t = time.time()
-    learn = train_model(sample_data('gender-sample'), 'faceresnet', epochs=epochs, lr=lr, bs=64, seed=seed, bf16=False, descriptor=False)
+    learn = train_model(sample_data('gender-sample'), 'faceresnet', epochs=epochs, lr=lr, bs=64, seed=seed, bf16=False, descriptor=False, gender_net=not face_only)
     frozen = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
     fine_tune_all(learn, unfreeze, lr)
     tuned = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}

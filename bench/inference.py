@@ -72,13 +72,14 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
     for name in models.split(','):
         m = open_model(name); fast_probs(m, files[:64]); fast_probs(m, files[:1])  # warm-up (and the one-time optimised model)
         cnt = len(files) if name == 'gender_resnet9' else min(len(files), 600)  # the aligned model finds a face in every crop: slower
-        rate_cli, start = cli_rate(name, [str(f) for f in files[:cnt]], reps=4 if name == 'gender_resnet9' else 1)  # 12,000 files: the start-up's noise (±0.5 s) is small beside them
+        reps = 4 if name == 'gender_resnet9' else 1
+        rate_cli, start = cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)  # 12,000 files: the start-up's noise (±0.5 s) is small beside them
         t = time.perf_counter(); res = predict_files(m, files[:cnt], progress=False); rate_api = cnt / (time.perf_counter() - t)
         lat = []
         for f in files[:single if name == 'gender_resnet9' else single // 10]:
             t = time.perf_counter(); fast_probs(m, [f]); lat.append(time.perf_counter() - t)
         acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
-        print(f"| `gender_fastai_predict --model {name}` ({cnt} files; start-up {start:.1f} s excluded) | {rate_cli:.0f} | {rate_cli / ag_rate:.1f} | - | - |")
+        print(f"| `gender_fastai_predict --model {name}` ({cnt * reps} files; start-up {start:.1f} s excluded) | {rate_cli:.0f} | {rate_cli / ag_rate:.1f} | - | - |")
         print(f"| `predict_files` {name} ({cnt} files) | {rate_api:.0f} | {rate_api / ag_rate:.1f} | {ms(lat)} | {acc:.4f} |", flush=True)
         if 'int8' in m.meta:  # the int8 network of the calibration stored in the model file
             predict_files(m, files[:64], progress=False, int8=True)
@@ -88,7 +89,7 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
             for f in files[:single]:
                 t = time.perf_counter(); fast_probs(m, [f], int8=True); lat8.append(time.perf_counter() - t)
             acc8, diff = (r8.label.values[:min(cnt, n_val)] == truth[:cnt]).mean(), (r8.probability - res.probability).abs()
-            print(f"| `gender_fastai_predict --int8 --model {name}` ({cnt} files) | {rate_cli8:.0f} | {rate_cli8 / ag_rate:.1f} | - | - |")
+            print(f"| `gender_fastai_predict --int8 --model {name}` ({cnt * 4} files) | {rate_cli8:.0f} | {rate_cli8 / ag_rate:.1f} | - | - |")
             print(f"| `predict_files(..., int8=True)` {name} ({cnt} files; top probability {diff.mean():.4f} from float32 on average, labels changed {(r8.label != res.label).sum()}) | {rate8:.0f} | {rate8 / ag_rate:.1f} | {ms(lat8)} | {acc8:.4f} |", flush=True)
     with tempfile.TemporaryDirectory() as d:
         rng, paths = np.random.default_rng(seed), []

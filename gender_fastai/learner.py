@@ -24,10 +24,9 @@ from fastai.callback.schedule import *
 from fastai.callback.channelslast import *
 from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
-from fastai.torch_core import set_seed, default_device, trainable_params
-from .core import GenderError, atomic_path, moved_names, cache_dir
+from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory
 from fastai.data.core import DataLoaders
-from fastai.torch_core import TensorCategory
+from .core import GenderError, atomic_path, moved_names, cache_dir
 from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL
 from .models import *
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle

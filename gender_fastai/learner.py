@@ -342,8 +342,8 @@ def head_on_features(learn, dls=None): # `cached_dls` (default: `learn.dls`)
     x_tr = torch.stack([body_features(m.body, tr.x, stats, flip) for flip in (False, True)])
     x_va = body_features(m.body, va.x, stats)[None]
     print(f"features of the frozen body, computed once: {len(tr.y):,} training images and their mirror images, {len(va.y):,} validation images, {time.time() - t:.0f} s", flush=True)
-    fdls = DataLoaders(FeatureDL(x_tr, tr.y, 0, wgts=tr.wgts, bs=tr.bs, shuffle=True, drop_last=True, num_workers=0, device=dls.device),
-                       FeatureDL(x_va, va.y, 1, bs=va.bs, num_workers=0, device=dls.device), device=dls.device)
+    fdls = DataLoaders(FeatureDL(x_tr.numpy(), tr.y, 0, wgts=tr.wgts, bs=tr.bs, shuffle=True, drop_last=True, num_workers=0, device=dls.device),
+                       FeatureDL(x_va.numpy(), va.y, 1, bs=va.bs, num_workers=0, device=dls.device), device=dls.device)
     saved = learn.model, learn.dls, learn.splitter
     learn.model, learn.dls, learn.splitter, learn.opt = m.head, fdls, trainable_params, None
     try: yield learn

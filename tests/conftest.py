@@ -20,7 +20,7 @@ def small_dataset(tmp_path_factory, gender_path):
 def model(small_dataset, tmp_path_factory):
     "A ResNet9 trained for 2 epochs on `small_dataset` by the console script: (path, stdout)"
     out = tmp_path_factory.mktemp('model')/'model.pkl'
-    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '2', '--bs', '40', '--out', out)
+    r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'resnet9', '--epochs', '2', '--bs', '40', '--out', out)
     assert r.returncode == 0, r.stderr
     return out, r.stdout
 

@@ -45,7 +45,8 @@ def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
     (['--arch', 'alexnet', '--size', '32'], 'alexnet needs images of 63 px or more, not 32: use size=64'),
     (['--arch', 'alexnet', '--weights', 'no/such.pth'], 'no/such.pth: no such weights file'),
     (['--arch', 'skipcnn', '--width', '8'], "skipcnn does not take 'width'"),
-    (['--width', '16,32'], '--width 16,32: give one positive whole number (e.g. 20) or four'),
+    (['--arch', 'resnet9', '--width', '16,32'], '--width 16,32: give one positive whole number (e.g. 20) or four'),
+    (['--width', '16'], "--width is ResNet9's option: add --arch resnet9 (the default architecture is transfer)"),
     (['--arch', 'transfer', '--backbone', 'vgg'], "Unknown backbone 'vgg'"),
 ])
 def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
@@ -54,7 +55,7 @@ def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
     assert not (tmp_path/'m.pkl').exists()
 
 def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, small_dataset, tmp_path):
-    "A trained ResNet9 file, and AlexNet from a local ImageNet-shaped weights file, as frozen bodies with a new head"
+    "A trained ResNet9 file, a file of the default architecture, and AlexNet from a local ImageNet-shaped weights file, as frozen bodies with a new head"
     import torchvision
     from gender_fastai.data import dls_stats
     from gender_fastai.inference import load_model
@@ -64,6 +65,11 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
     body = dict(learn.model.body.state_dict())
     convs = {k: v for k, v in body.items() if v.dim() == 4}
     assert len(convs) == 8 and all(torch.equal(v, resnet.model.state_dict()[k]) for k, v in convs.items())  # frozen (fastai's freeze still trains batch norm)
+    from gender_fastai.export import save_model
+    tf = save_model(train_model(small_dataset, epochs=1, bs=40), tmp_path/'default.safetensors')  # a model of the default architecture (transfer) as a body
+    learn = train_model(small_dataset, 'transfer', epochs=1, bs=40, backbone_source=str(tf))
+    from gender_fastai.models import n_features
+    assert n_features(learn.model.body, 32) == 128 and len(learn.recorder.values) == 1  # its body and hidden layer
     torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
     learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(tmp_path/'alexnet.pth'))
     assert len(learn.recorder.values) == 1 and learn.model.body[0] is not None

@@ -133,6 +133,8 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
     assert f'{small_dataset.name} ' in line and f'{utk_small.name} ' in line, line
     assert f'{utk_small.name} ' in line and '(40)' in line and '(60)' in line, line  # 20% of 200 UTKFace images; 30 + 30 Validation/ images
     assert (tmp_path/'m.safetensors').is_file()
+    import pandas as pd
+    assert pd.read_csv(tmp_path/'runs.csv').arch.tolist() == ['transfer']  # the default architecture (learner.DEFAULT_ARCH)
 
 def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
     "--uncertain T: answers below T become `uncertain`, the others are unchanged"

@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/gender-sample
 EPOCHS ?= 11
+# Empty: the library's default architecture (learner.DEFAULT_ARCH, transfer); e.g. ARCH=resnet9
+ARCH ?=
 MODEL ?= models/model.pkl
 
 .PHONY: venv demo test sync nbtest pytest slow bench clean docs readme chromium
@@ -22,7 +24,7 @@ venv: $(VENV)/.installed
 
 # Predicts on 3 validation images per class (or, for other layouts, the first 6 images found).
 demo: venv
-	$(BIN)/gender_fastai_train --data $(DATA) --epochs $(EPOCHS) --out $(MODEL)
+	$(BIN)/gender_fastai_train --data $(DATA) $(if $(ARCH),--arch $(ARCH)) --epochs $(EPOCHS) --out $(MODEL)
 	imgs=$$(for d in $(DATA)/Validation/female $(DATA)/Validation/male; do ls -d $$d/* 2>/dev/null | head -3; done); \
 	[ -n "$$imgs" ] || imgs=$$(find -L $(DATA) -type f \( -iname '*.jpg' -o -iname '*.png' \) | sort | head -6); \
 	$(BIN)/gender_fastai_predict $(MODEL) $$imgs

@@ -6,8 +6,8 @@
 __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'cpu_bf16', 'bf16_wins', 'CPUBf16', 'Arch',
            'backbone', 'get_arch', 'arch_stats', 'model_from_meta', 'model_file_body', 'class_weights',
            'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history', 'epoch_printer', 'EpochCheckpoint',
-           'load_checkpoint', 'log_run', 'source_accuracy', 'body_features', 'FeatureDL', 'head_on_features',
-           'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
+           'load_checkpoint', 'log_run', 'source_accuracy', 'body_features', 'feature_photo_aug', 'FeatureDL',
+           'head_on_features', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, inspect, json, tempfile, time, torch, torch.nn as nn, pandas as pd
@@ -24,7 +24,7 @@ from fastai.callback.schedule import *
 from fastai.callback.channelslast import *
 from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
-from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory
+from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
 from .core import GenderError, atomic_path, moved_names, cache_dir
 from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL
@@ -311,7 +311,8 @@ def source_accuracy(learn, dl=None): # Validation `DataLoader` in the order of `
 
 # %% ../nbs/05_learner.ipynb #b1f1b2b3
 def body_features(body:nn.Module, x, stats, # `uint8` images `(n, 3, h, w)`, and the `(mean, std)` they are normalised with
-                  flip:bool=False, bs:int=256): # Mirror the images first
+                  flip:bool=False, bs:int=256, # Mirror the images first
+                  tfm=None): # Applied to each batch of 0-1 images (after the mirroring) before normalising, e.g. a `PhotoAug`
     "Features of `body` (evaluation mode, no gradients) for images `x`, as a float32 CPU tensor `(n, features)`"
     dev = next(body.parameters()).device
     mean, std = (torch.tensor(s, device=dev).view(1, -1, 1, 1) for s in stats)
@@ -320,9 +321,15 @@ def body_features(body:nn.Module, x, stats, # `uint8` images `(n, 3, h, w)`, and
     with torch.no_grad():  # not inference_mode: the head's batch norm keeps its input for the backward pass
         for i in range(0, len(x), bs):
             b = x[i:i + bs].to(dev).float().div_(255)
-            out.append(body(((b.flip(-1) if flip else b) - mean).div_(std).contiguous(memory_format=torch.channels_last)).flatten(1).float().cpu())
+            b = b.flip(-1) if flip else b
+            if tfm is not None: b = tfm(TensorImage(b), split_idx=0).as_subclass(torch.Tensor)
+            out.append(body((b - mean).div_(std).contiguous(memory_format=torch.channels_last)).flatten(1).float().cpu())
     body.train(was)
     return torch.cat(out) if out else torch.zeros(0, 0)
+
+def feature_photo_aug(p:float, size:int=150):
+    "The `PhotoAug` of `head_on_features`' photometric views: each step with probability `p`, ranges as measured on 150-px face chips (blur scaled to `size`)"
+    return PhotoAug(p, max_rotate=8., max_scale=0.08, max_light=1.0, max_blur=3.5 * size / 150, min_res=0.2)
 
 class FeatureDL(CachedDL):
     "Batches of features `x` `(views, n, features)` and their labels: a random view per row when shuffled (training), the first otherwise"
@@ -334,14 +341,17 @@ class FeatureDL(CachedDL):
 
 # %% ../nbs/05_learner.ipynb #ced9b678
 @contextlib.contextmanager
-def head_on_features(learn, dls=None): # `cached_dls` (default: `learn.dls`)
+def head_on_features(learn, dls=None, # `cached_dls` (default: `learn.dls`)
+                     photo_aug:float=0.): # Also a photometric view of every training image and of its mirror image (`feature_photo_aug(photo_aug)`); 0: none
     "Inside the block, `learn` trains the head of its frozen-body model alone, on the body's features of `dls`, computed once (training images also mirrored)"
     dls, m, t = dls or learn.dls, learn.model, time.time()
     if not isinstance(m, TransferNet) or not isinstance(dls.train, CachedDL): raise GenderError("head_on_features needs a frozen-body model (a TransferNet) and cached data (cached_dls).")
     stats, tr, va = dls_stats(dls), dls.train, dls.valid
-    x_tr = torch.stack([body_features(m.body, tr.x, stats, flip) for flip in (False, True)])
+    tfms = [None] + ([feature_photo_aug(photo_aug, tr.x.shape[-1])] if photo_aug else [])
+    x_tr = torch.stack([body_features(m.body, tr.x, stats, flip, tfm=tfm) for tfm in tfms for flip in (False, True)])
     x_va = body_features(m.body, va.x, stats)[None]
-    print(f"features of the frozen body, computed once: {len(tr.y):,} training images and their mirror images, {len(va.y):,} validation images, {time.time() - t:.0f} s", flush=True)
+    print(f"features of the frozen body, computed once: {len(tr.y):,} training images and their mirror images{' (and a photometric view of each)' if photo_aug else ''}, "
+          f"{len(va.y):,} validation images, {time.time() - t:.0f} s", flush=True)
     fdls = DataLoaders(FeatureDL(x_tr.numpy(), tr.y, 0, wgts=tr.wgts, bs=tr.bs, shuffle=True, drop_last=True, num_workers=0, device=dls.device),
                        FeatureDL(x_va.numpy(), va.y, 1, bs=va.bs, num_workers=0, device=dls.device), device=dls.device)
     saved = learn.model, learn.dls, learn.splitter
@@ -370,7 +380,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 bf16:bool=None, # bfloat16 autocast on the CPU (`CPUBf16`); `None`: on where it is measurably faster for this model (`bf16_wins`)
                 cache:bool=None, # Train from the pre-resized cache (`cached_dls`); `None`: when it takes under 2 GB
                 align=None, # Face chip padding; `None`: the architecture's default; `False`: squished images
-                photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`); `None`: the architecture's default
+                photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`; with `features`, photometric views computed once); `None`: the architecture's default
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
                 log=None, # Append a row for this run to this CSV file
@@ -379,9 +389,8 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     a = get_arch(arch); size, lr = size or a.size, lr or a.lr
     check_size(arch, size, a.min_size)
     aug = a.photo_aug if photo_aug is None else photo_aug
-    if features and (not a.frozen or aug): raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body" if not a.frozen else
-                                                             "features=True trains the head on features, and real-photo augmentation (photo_aug) needs images: use one or the other.")
-    features = bool(a.features and not aug) if features is None else features
+    if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
+    features = bool(a.features) if features is None else features
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
                   **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
@@ -405,7 +414,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
             if d: learn.model_dir = Path(d); fit_cbs.append(SaveModelCallback(monitor='valid_loss', fname='best'))
             learn.dls = fit_dls
-            with head_on_features(learn) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
+            with head_on_features(learn, photo_aug=aug) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
                 if state: learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])
                 learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
     finally: learn.logger, learn.model_dir, learn.dls = print, 'models', dls  # a closure would not pickle into the export

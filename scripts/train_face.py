@@ -5,7 +5,7 @@
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
 model before), with a new dense head on their 256 + 16 features: 20 one-cycle epochs of the head with the body frozen, trained on the
-bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug`, on images every epoch) (`--unfreeze N`: then N of the whole network at
+bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey) (`--unfreeze N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
 utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
@@ -48,7 +48,6 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
     unf = (f"; then `unfreeze()` and {cfg['unfreeze']} one-cycle epochs of the whole network at `slice({cfg['lr'] / 100:g}, {cfg['lr'] / 10:g})`" if cfg['unfreeze'] else
            "; the body stays frozen (trained on gender-sample alone and judged on all of utkface-sample, which it never saw, fine-tuning it for 2 more "
            "epochs was 2.4 points worse there, 87.6% against 90.0%, for 0.1 better on gender-sample/Validation: `bench/crossdomain.py`)")
-    aug = f", real-photo augmentation (`PhotoAug`, p={cfg['photo_aug']})" if cfg['photo_aug'] else ''
     return '\n'.join([f"# Model card: {name} (bundled with gender_fastai)", "",
         "Female / male classifier of faces. The default model of `gender_fastai_predict`, `--faces` and `gender_fastai_app`.", "",
         "## Model and training", "",
@@ -60,7 +59,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
-        f"{'pad-crop-flip augmentation' if cfg['photo_aug'] else 'the head trained on the features of the frozen networks for each chip and its mirror image, computed once (`learner.head_on_features`)'}{aug}"
+        f"the head trained on the features of the frozen networks for each chip and its mirror image{' and a photometric view of each (`feature_photo_aug`: light, blur, low resolution, JPEG, rotation, grey; p=' + str(cfg['photo_aug']) + ' per step)' if cfg['photo_aug'] else ''}, computed once (`learner.head_on_features`)"
         f"{', batches balanced per source and class' if cfg['balance'] else ''}"
         f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
         "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "

@@ -6,8 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/gender-sample
 EPOCHS ?= 11
-# Empty: the library's default architecture (learner.DEFAULT_ARCH, transfer); e.g. ARCH=resnet9
-ARCH ?=
+# Empty: the library's default architecture (learner.DEFAULT_ARCH, transfer); `make demo ARCH=resnet9` sets it (`:=`, not `?=`: an ARCH in the environment, e.g. x86_64, is not ours)
+ARCH :=
 MODEL ?= models/model.pkl
 
 .PHONY: venv demo test sync nbtest pytest slow bench clean docs readme chromium

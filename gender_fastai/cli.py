@@ -73,6 +73,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
     data = data[0] if len(data) == 1 else data
     with user_errors('gender_fastai_train'):
         if width is not None and given is None: raise GenderError(f"--width is ResNet9's option: add --arch resnet9 (the default architecture is {DEFAULT_ARCH}).")
+        if weights is not None and given is None and backbone != 'alexnet': raise GenderError(f"--weights is AlexNet's option: add --arch alexnet or --backbone alexnet (the default architecture is {DEFAULT_ARCH}).")
         check_train_args(epochs, size, out, arch)
         if width is not None: kw['width'] = parse_width(width)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,

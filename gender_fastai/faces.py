@@ -180,6 +180,7 @@ class MTCNNFinder:
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
         self.m, self.pad, self.torch, self.max_side = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side
+        for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
     def find(self, img):
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         if s == 1: return self._find(img)

@@ -8,7 +8,7 @@ __all__ = ['MODEL_SUFFIXES', 'BUNDLED_MODELS', 'empty_dls', 'load_safe', 'load_m
            'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
-import io, os, json, warnings, weakref, contextlib
+import io, os, json, time, warnings, weakref, contextlib
 from collections import deque
 from itertools import islice
 from concurrent.futures import ThreadPoolExecutor
@@ -19,12 +19,12 @@ import gender_fastai
 from fastcore.all import *
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_names, torch_threads
+from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_names, torch_threads, cache_dir, atomic_path
 from .faces import find_faces, face_box, face_chips, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
 from .models import int8_model
-from .learner import gender_learner, learn_history
+from .learner import gender_learner, learn_history, _cpu_name
 from .export import int8_calibration, _training_files
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
@@ -94,9 +94,32 @@ def _int8_network(learn, x):
     except GenderError: raise
     except Exception as e: raise GenderModelError(f"This model cannot run as int8 ({type(e).__name__}: {str(e)[:100]}): predict without int8.") from None
 
+def _graph(m, x, optimise:bool=True):
+    "`m` traced on `x` and frozen; then through `torch.jit.optimize_for_inference` (BatchNorm folded, oneDNN convolutions) when `optimise`"
+    g = torch.jit.freeze(torch.jit.trace(m.eval(), x))
+    return torch.jit.optimize_for_inference(g) if optimise else g
+
+def _faster_graph(key:str, # What identifies the model, e.g. its class, parameter count and input size
+                  builders, # `{name: function building a graph}`; the first is the default
+                  x, rounds:int=3):
+    "The name of the faster graph of `builders` on batch `x` with one torch thread (as `predict_files` runs them): timed once per CPU, torch version and `key`, then cached; another wins only when clearly faster (10%)"
+    p, k = cache_dir()/'inference.json', f"{_cpu_name()}|torch {torch.__version__}|{key}"
+    try: known = json.loads(p.read_text())
+    except (OSError, ValueError): known = {}
+    if known.get(k) not in builders:
+        gs, best = {n: b() for n, b in builders.items()}, {}
+        with torch_threads(1), torch.inference_mode():
+            for g in gs.values(): g(x); g(x); g(x)  # warm-up: a graph's first runs are profiling runs
+            for _ in range(rounds):  # interleaved, the best of each: noise hits all alike
+                for n, g in gs.items(): t = time.perf_counter(); g(x); g(x); best[n] = min(best.get(n, 1e9), time.perf_counter() - t)
+        first = next(iter(gs)); known[k] = min(best, key=best.get) if min(best.values()) < 0.9 * best[first] else first
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps(known, indent=1))
+    return known[k]
+
 def inference_model(learn, size:int=None,
                     int8:bool=False): # The int8 network of the calibration stored with the model (`export.save_model`), on the CPU
-    "`learn.model` traced, frozen and optimised for CPU inference (BatchNorm folded into oneDNN convolutions), rebuilt when the weights change; the model itself on a GPU or if tracing fails"
+    "`learn.model` traced and frozen for CPU inference, optimised (BatchNorm folded into oneDNN convolutions) unless that is slower on this CPU (`_faster_graph`), rebuilt when the weights change; the model itself on a GPU or if tracing fails"
     m = learn.model
     if next(m.parameters()).device.type != 'cpu':
         if int8: raise GenderError("int8 inference runs on the CPU: load the model there (the default of load_model).")
@@ -105,14 +128,15 @@ def inference_model(learn, size:int=None,
     key, (known, fast) = _weights_version(m), cache.get(int8, (None, None))
     if known != key:
         size = size or dls_size(learn.dls)
-        x = torch.randn(3, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
+        x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
         if int8:
             cache[int8] = (key, _int8_network(learn, x[:2]))
             return cache[int8][1]
         try:
             with torch.no_grad():
-                fast = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(m.eval(), x[:2])))
-                if not torch.allclose(fast(x), m(x), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
+                graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
+                fast = graphs[_faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px", graphs, x)]()
+                if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
         except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
         cache[int8] = (key, None if fast is m else fast)  # beside the model, not on the learner: an exported learner stays as it was; never the model itself (the weak key would never go)
     return m if fast is None else fast

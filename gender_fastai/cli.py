@@ -62,6 +62,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           strict:bool=False, # Stop on unreadable training images instead of skipping them
           align:float=None, # Train on aligned face chips with this padding, e.g. 0.25 (default: the architecture's)
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet: a photometric view of each chip, computed once); 0: off (default: the architecture's)
+          occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once); 0: off
           balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model, DEFAULT_EPOCHS, DEFAULT_ARCH
@@ -78,7 +79,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if width is not None: kw['width'] = parse_width(width)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
                                  save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
-                                 photo_aug=photo_aug, balance=balance, **kw)
+                                 photo_aug=photo_aug, occlude=occlude, balance=balance, **kw)
         except KeyboardInterrupt:
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)

@@ -6,10 +6,10 @@
 __all__ = ['KAGGLE_DATASETS', 'UTK_RACES', 'fastai_data_dir', 'kaggle_api', 'safe_unzip', 'is_kaggle_name', 'download_kaggle',
            'FakeKaggleApi', 'get_data', 'class_name', 'random_split', 'folder_items', 'parse_utkface', 'utkface_items',
            'celeba_items', 'fake_celeba', 'detect_layout', 'load_items', 'load_sources', 'sample_items', 'image_stats',
-           'PadCropFlip', 'rotate_scale', 'relight', 'blur', 'low_res', 'jpeg', 'grayscale', 'PhotoAug', 'verify_items',
-           'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'FaceChip', 'gender_block', 'default_workers',
-           'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array', 'CachedDL', 'cached_dls',
-           'balance_weights']
+           'PadCropFlip', 'rotate_scale', 'relight', 'blur', 'low_res', 'jpeg', 'grayscale', 'occlude', 'PhotoAug',
+           'verify_items', 'cross_split_duplicates', 'report_duplicates', 'FaceImage', 'FaceChip', 'gender_block',
+           'default_workers', 'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array', 'CachedDL',
+           'cached_dls', 'balance_weights']
 
 # %% ../nbs/02_data.ipynb #90768867
 import os, re, io, json, math, shutil, hashlib, zipfile, tempfile, warnings, contextlib
@@ -350,14 +350,22 @@ def grayscale(x):
     "Luma (ITU-R 601) in every channel"
     return (x * x.new_tensor([0.299, 0.587, 0.114])[:, None, None]).sum(1, keepdim=True).expand_as(x).contiguous()
 
+def occlude(x):
+    "One flat rectangle of a random colour on each image, over the middle of the face (15-45% of the height, 25-70% of the width, centred at 30-80% down, 30-70% across): sunglasses, a mask, a hand, a microphone"
+    n, _, h, w = x.shape; r = lambda lo, hi: lo + (hi - lo) * torch.rand(n, 1, 1, device=x.device)
+    bh, bw, cy, cx = r(.15, .45) * h, r(.25, .7) * w, r(.3, .8) * h, r(.3, .7) * w
+    yy, xx = torch.arange(h, device=x.device).view(1, h, 1), torch.arange(w, device=x.device).view(1, 1, w)
+    m = ((yy - cy).abs() <= bh / 2) & ((xx - cx).abs() <= bw / 2)
+    return torch.where(m[:, None], torch.rand(n, x.shape[1], 1, 1, device=x.device, dtype=x.dtype), x)
+
 # %% ../nbs/02_data.ipynb #55553bff
 class PhotoAug(Transform):
-    "Real-photo augmentation of training batches: rotate and scale, relight, blur, low resolution, JPEG, grayscale; each with probability `p` per image"
+    "Real-photo augmentation of training batches: rotate and scale, relight, blur, low resolution, JPEG, grayscale, an occluding rectangle (`p_occlude`, off by default); each with probability `p` per image"
     split_idx, order = 0, 12  # after PadCropFlip, before Normalize
     def __init__(self, p:float=0.2, max_rotate:float=12., max_scale:float=0.12, max_light:float=0.5, max_blur:float=1.5,
-                 min_res:float=0.25, min_quality:int=15, p_gray:float=0.1): store_attr()
+                 min_res:float=0.25, min_quality:int=15, p_gray:float=0.1, p_occlude:float=0.): store_attr()
     def encodes(self, x:TensorImage):
-        if not self.p and not self.p_gray: return x  # switched off
+        if not self.p and not self.p_gray and not self.p_occlude: return x  # switched off
         x, n, dev = x.clone(), x.shape[0], x.device
         u = lambda lo, hi, k: lo + (hi - lo) * torch.rand(k, device=dev)
         def on(p, f):
@@ -369,6 +377,7 @@ class PhotoAug(Transform):
         on(self.p, lambda b, k: low_res(b, float(u(self.min_res, 0.75, 1))))
         on(self.p, lambda b, k: jpeg(b, int(u(self.min_quality, 60, 1))))
         on(self.p_gray, lambda b, k: grayscale(b))
+        on(self.p_occlude, lambda b, k: occlude(b))
         return x
 
 # %% ../nbs/02_data.ipynb #0ad1bd9b
@@ -426,11 +435,12 @@ def gender_block(size:int=32, # Square training size in px
                  stats=None, # `(mean, std)` per channel, on the 0-1 scale
                  pad:int=4, # Augmentation padding in px; 0 turns pad-crop-flip off
                  align:float=None, # Aligned face chips with this padding (e.g. 0.25) instead of the squished image
-                 photo_aug:float=0.): # Probability of each `PhotoAug` step per training image; 0: off
+                 photo_aug:float=0., # Probability of each `PhotoAug` step per training image; 0: off
+                 occlude:float=0.): # Probability of an occluding rectangle per training image (`occlude`); 0: off
     "A fastai `DataBlock` for an items table: squish-resize (or align the face), pad-crop-flip and real-photo augmentation (training), normalise"
     return DataBlock((ImageBlock(FaceImage), CategoryBlock(vocab=CLASSES)), get_x=ColReader('path'), get_y=ColReader('label'),
                      splitter=ColSplitter('is_valid'), item_tfms=Resize(size, method=ResizeMethod.Squish) if align is None else FaceChip(size, align),
-                     batch_tfms=[*([PadCropFlip(pad)] if pad else []), *([PhotoAug(photo_aug)] if photo_aug else []), Normalize.from_stats(*stats)])
+                     batch_tfms=[*([PadCropFlip(pad)] if pad else []), *([PhotoAug(photo_aug, p_gray=0.1 if photo_aug else 0., p_occlude=occlude)] if photo_aug or occlude else []), Normalize.from_stats(*stats)])
 
 # %% ../nbs/02_data.ipynb #0de45116
 def default_workers():
@@ -443,6 +453,7 @@ def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an it
                strict:bool=False, # Unreadable images are an error instead of being skipped with a warning
                align:float=None, # Train on aligned face chips with this padding (`faces.face_chip`)
                photo_aug:float=0., # Real-photo augmentation (`PhotoAug`): probability of each step per training image
+               occlude:float=0., # Probability of an occluding rectangle per training image (`occlude`)
                balance:bool=False, # Training batches drawn with equal weight for every (source, class) group (`balance_weights`)
                **kwargs):
     "fastai `DataLoaders` for a gender dataset; normalisation stats from the training split unless given"
@@ -451,7 +462,7 @@ def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an it
     report_duplicates(df)
     if stats is None: stats = image_stats(df.path[~df.is_valid], size, align=align)
     nw = default_workers() if num_workers is None else num_workers
-    block = gender_block(size, stats, pad, align, photo_aug)
+    block = gender_block(size, stats, pad, align, photo_aug, occlude)
     if balance: return block.weighted_dataloaders(df, wgts=balance_weights(df), bs=bs, num_workers=nw, **kwargs)
     return block.dataloaders(df, bs=bs, num_workers=nw, **kwargs)
 

@@ -346,15 +346,17 @@ class FeatureDL(CachedDL):
 # %% ../nbs/05_learner.ipynb #ced9b678
 @contextlib.contextmanager
 def head_on_features(learn, dls=None, # `cached_dls` (default: `learn.dls`)
-                     photo_aug:float=0.): # Also a photometric view of every training image and of its mirror image (`feature_photo_aug(photo_aug)`); 0: none
+                     photo_aug:float=0., # Also a photometric view of every training image and of its mirror image (`feature_photo_aug(photo_aug)`); 0: none
+                     occlude:float=0.): # Also a view of each with an occluding rectangle on this share of them (`data.occlude`); 0: none
     "Inside the block, `learn` trains the head of its frozen-body model alone, on the body's features of `dls`, computed once (training images also mirrored)"
     dls, m, t = dls or learn.dls, learn.model, time.time()
     if not isinstance(m, TransferNet) or not isinstance(dls.train, CachedDL): raise GenderError("head_on_features needs a frozen-body model (a TransferNet) and cached data (cached_dls).")
     stats, tr, va = dls_stats(dls), dls.train, dls.valid
-    tfms = [None] + ([feature_photo_aug(photo_aug, tr.x.shape[-1])] if photo_aug else [])
+    tfms = [None] + ([feature_photo_aug(photo_aug, tr.x.shape[-1])] if photo_aug else []) + ([PhotoAug(0., p_gray=0., p_occlude=occlude)] if occlude else [])
     x_tr = torch.stack([body_features(m.body, tr.x, stats, flip, tfm=tfm) for tfm in tfms for flip in (False, True)])
     x_va = body_features(m.body, va.x, stats)[None]
-    print(f"features of the frozen body, computed once: {len(tr.y):,} training images and their mirror images{' (and a photometric view of each)' if photo_aug else ''}, "
+    extra = ' and '.join([*(['a photometric view'] if photo_aug else []), *(['an occluded view'] if occlude else [])])
+    print(f"features of the frozen body, computed once: {len(tr.y):,} training images and their mirror images{f' (and {extra} of each)' if extra else ''}, "
           f"{len(va.y):,} validation images, {time.time() - t:.0f} s", flush=True)
     fdls = DataLoaders(FeatureDL(x_tr.numpy(), tr.y, 0, wgts=tr.wgts, bs=tr.bs, shuffle=True, drop_last=True, num_workers=0, device=dls.device),
                        FeatureDL(x_va.numpy(), va.y, 1, bs=va.bs, num_workers=0, device=dls.device), device=dls.device)
@@ -385,6 +387,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 cache:bool=None, # Train from the pre-resized cache (`cached_dls`); `None`: when it takes under 2 GB
                 align=None, # Face chip padding; `None`: the architecture's default; `False`: squished images
                 photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`; with `features`, photometric views computed once); `None`: the architecture's default
+                occlude:float=0., # Share of training images with an occluding rectangle (`data.occlude`; with `features`, an occluded view of each, computed once)
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
                 log=None, # Append a row for this run to this CSV file
@@ -394,15 +397,16 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     check_size(arch, size, a.min_size)
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
+    if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
     features = bool(a.features) if features is None else features
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
-                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
+                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
-    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, balance=balance, **kwargs)
+    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
     features = features and cache  # features are computed from the cached images
@@ -418,7 +422,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
             if d: learn.model_dir = Path(d); fit_cbs.append(SaveModelCallback(monitor='valid_loss', fname='best'))
             learn.dls = fit_dls
-            with head_on_features(learn, photo_aug=aug) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
+            with head_on_features(learn, photo_aug=aug, occlude=occlude) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
                 if state: learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])
                 learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
     finally: learn.logger, learn.model_dir, learn.dls = print, 'models', dls  # a closure would not pickle into the export

@@ -1,11 +1,11 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--balance] [--descriptor] [--face_only] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude P] [--balance] [--descriptor] [--face_only] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
 model before), with a new dense head on their 256 + 16 features: 20 one-cycle epochs of the head with the body frozen, trained on the
-bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey) (`--unfreeze N`: then N of the whole network at
+bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey; with `--occlude P`, also a view with a flat rectangle over P of them: `data.occlude`) (`--unfreeze N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
 utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
@@ -59,7 +59,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
-        f"the head trained on the features of the frozen networks for each chip and its mirror image{' and a photometric view of each (`feature_photo_aug`: light, blur, low resolution, JPEG, rotation, grey; p=' + str(cfg['photo_aug']) + ' per step)' if cfg['photo_aug'] else ''}, computed once (`learner.head_on_features`)"
+        f"the head trained on the features of the frozen networks for each chip and its mirror image{' and a photometric view of each (`feature_photo_aug`: light, blur, low resolution, JPEG, rotation, grey; p=' + str(cfg['photo_aug']) + ' per step)' if cfg['photo_aug'] else ''}{' and a view with an occluding rectangle of a random colour over the middle of the face (sunglasses, a mask, a hand: `data.occlude`) on ' + format(cfg['occlude'], '.0%') + ' of them' if cfg['occlude'] else ''}, computed once (`learner.head_on_features`)"
         f"{', batches balanced per source and class' if cfg['balance'] else ''}"
         f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
         "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "
@@ -83,7 +83,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "for decisions about people.", ""])
 
 @call_parse
-def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, balance:bool=False,
+def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, occlude:float=0., balance:bool=False,
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
          unfreeze:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
@@ -92,7 +92,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
-                            bf16=False, log=log, photo_aug=photo_aug, balance=balance, descriptor=descriptor, gender_net=not face_only)
+                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, descriptor=descriptor, gender_net=not face_only)
         if unfreeze: fine_tune_all(learn, unfreeze, lr)
     minutes = (time.time() - t) / 60
     path = save_model(learn, Path(out)/f'{name}.safetensors')
@@ -110,6 +110,6 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
             subs.append(f"- {set_name}, by age band: " + ', '.join(f"{r.group} {r.accuracy:.3f} (n={r.n})" for r in ev.subgroups[ev.subgroups.kind == 'age'].itertuples()))
         coverage = m['coverage']
         print(set_name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
-    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze)
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

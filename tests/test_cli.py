@@ -50,6 +50,7 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
     (['--size', '4'], '--size 4: use 16 px or more'),
     (['--out', '/tmp'], '--out /tmp is a folder'),
     (['--data', 'typo/faces'], 'typo/faces: no such local folder; as a Kaggle dataset: '),
+    (['--occlude', '2'], 'occlude=2.0: it is the share of training images with an occluding rectangle, a number from 0 to 1'),
 ])
 def test_train_bad_input_one_line(args, message, small_dataset):
     r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
@@ -126,15 +127,16 @@ def test_evaluate_bad_input_one_line(case, message, model, small_dataset, tmp_pa
     assert not (tmp_path/'report').exists()
 
 def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
-    "--data twice: the sources are merged, each judged on its own validation images, and the safe model file is written"
-    r = run('gender_fastai_train', '--data', small_dataset, '--data', utk_small, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.safetensors')
+    "--data twice: the sources are merged, each judged on its own validation images, and the safe model file is written (with occluded training images too)"
+    r = run('gender_fastai_train', '--data', small_dataset, '--data', utk_small, '--epochs', '1', '--bs', '40', '--occlude', '0.5', '--out', tmp_path/'m.safetensors')
     assert r.returncode == 0, r.stderr
     line = next(l for l in r.stdout.splitlines() if l.startswith('validation accuracy by source: '))
     assert f'{small_dataset.name} ' in line and f'{utk_small.name} ' in line, line
     assert f'{utk_small.name} ' in line and '(40)' in line and '(60)' in line, line  # 20% of 200 UTKFace images; 30 + 30 Validation/ images
     assert (tmp_path/'m.safetensors').is_file()
     import pandas as pd
-    assert pd.read_csv(tmp_path/'runs.csv').arch.tolist() == ['transfer']  # the default architecture (learner.DEFAULT_ARCH)
+    runs = pd.read_csv(tmp_path/'runs.csv')
+    assert runs.arch.tolist() == ['transfer'] and runs.occlude.tolist() == [0.5]  # the default architecture (learner.DEFAULT_ARCH); the option recorded
 
 def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
     "--uncertain T: answers below T become `uncertain`, the others are unchanged"

@@ -63,7 +63,7 @@ def occlude_face(img, kind):
 def occluded(model, ag, df, kind):
     "Per-face correctness of both models on the crops of items `df` with `kind` drawn on them (crops where MTCNN finds no face left as they are)"
     ims = [load_rgb(p) for p in df.path]; ims = [occlude_face(i, kind) or i for i in ims]
-    vocab = np.array(model.dls.vocab)
+    vocab = np.array(model.classes if hasattr(model, 'classes') else model.dls.vocab)  # an OnnxModel or a Learner
     ours = vocab[predict_probs(model, ims).argmax(1).numpy()]
     theirs = np.array([ag_label(ag.gender(i)['value']) for i in ims])
     return ours == df.label.values, theirs == df.label.values

@@ -62,7 +62,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           strict:bool=False, # Stop on unreadable training images instead of skipping them
           align:float=None, # Train on aligned face chips with this padding, e.g. 0.25 (default: the architecture's)
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet: a photometric view of each chip, computed once); 0: off (default: the architecture's)
-          occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once); 0: off
+          occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once, about half as many rows); 0: off
           balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model, DEFAULT_EPOCHS, DEFAULT_ARCH

@@ -99,23 +99,35 @@ def _graph(m, x, optimise:bool=True):
     g = torch.jit.freeze(torch.jit.trace(m.eval(), x))
     return torch.jit.optimize_for_inference(g) if optimise else g
 
+_GRAPH_CHOICES = {}  # the choices of this process, also when the cache folder cannot be written
+
 def _faster_graph(key:str, # What identifies the model, e.g. its class, parameter count and input size
                   builders, # `{name: function building a graph}`; the first is the default
                   x, rounds:int=3):
-    "The name of the faster graph of `builders` on batch `x` with one torch thread (as `predict_files` runs them): timed once per CPU, torch version and `key`, then cached; another wins only when clearly faster (10%)"
+    "`(name, graph)`: the faster graph of `builders` on batch `x` with one torch thread (as `predict_files` runs them): timed once per CPU, torch version and `key`, then cached; another wins only when clearly faster (10%); one that fails to build or run is left out"
     p, k = cache_dir()/'inference.json', f"{_cpu_name()}|torch {torch.__version__}|{key}"
-    try: known = json.loads(p.read_text())
-    except (OSError, ValueError): known = {}
-    if known.get(k) not in builders:
-        gs, best = {n: b() for n, b in builders.items()}, {}
-        with torch_threads(1), torch.inference_mode():
-            for g in gs.values(): g(x); g(x); g(x)  # warm-up: a graph's first runs are profiling runs
-            for _ in range(rounds):  # interleaved, the best of each: noise hits all alike
-                for n, g in gs.items(): t = time.perf_counter(); g(x); g(x); best[n] = min(best.get(n, 1e9), time.perf_counter() - t)
-        first = next(iter(gs)); known[k] = min(best, key=best.get) if min(best.values()) < 0.9 * best[first] else first
+    try: saved = json.loads(p.read_text())
+    except (OSError, ValueError, RuntimeError): saved = {}
+    saved = saved if isinstance(saved, dict) else {}
+    known = {**saved, **_GRAPH_CHOICES}
+    if known.get(k) in builders:
+        try: return known[k], builders[known[k]]()
+        except Exception: pass  # e.g. a torch that no longer builds it: choose again
+    gs, best = {}, {}
+    with torch_threads(1), torch.inference_mode():
+        for n, b in builders.items():
+            try: g = b(); g(x); g(x); g(x); gs[n] = g  # warm-up: a graph's first runs are profiling runs
+            except Exception: pass
+        if not gs: raise GenderError("no graph of this model could be built")
+        for _ in range(rounds):  # interleaved, the best of each: noise hits all alike
+            for n, g in gs.items(): t = time.perf_counter(); g(x); g(x); best[n] = min(best.get(n, 1e9), time.perf_counter() - t)
+    first = next(iter(gs)); choice = min(best, key=best.get) if min(best.values()) < 0.9 * best[first] else first
+    _GRAPH_CHOICES[k] = choice
+    try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps(known, indent=1))
-    return known[k]
+        with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps({**saved, k: choice}, indent=1))
+    except (OSError, RuntimeError): pass  # a read-only cache folder: chosen again in the next process
+    return choice, gs[choice]
 
 def inference_model(learn, size:int=None,
                     int8:bool=False): # The int8 network of the calibration stored with the model (`export.save_model`), on the CPU
@@ -135,7 +147,7 @@ def inference_model(learn, size:int=None,
         try:
             with torch.no_grad():
                 graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
-                fast = graphs[_faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px", graphs, x)]()
+                _, fast = _faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px", graphs, x)
                 if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
         except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
         cache[int8] = (key, None if fast is m else fast)  # beside the model, not on the learner: an exported learner stays as it was; never the model itself (the weak key would never go)

@@ -347,7 +347,7 @@ class FeatureDL(CachedDL):
 @contextlib.contextmanager
 def head_on_features(learn, dls=None, # `cached_dls` (default: `learn.dls`)
                      photo_aug:float=0., # Also a photometric view of every training image and of its mirror image (`feature_photo_aug(photo_aug)`); 0: none
-                     occlude:float=0.): # Also a view of each with an occluding rectangle on this share of them (`data.occlude`); 0: none
+                     occlude:float=0.): # Also a view of each with an occluding rectangle on this share of them (`data.occlude`; rows draw one of the views, so about half this share of rows is occluded); 0: none
     "Inside the block, `learn` trains the head of its frozen-body model alone, on the body's features of `dls`, computed once (training images also mirrored)"
     dls, m, t = dls or learn.dls, learn.model, time.time()
     if not isinstance(m, TransferNet) or not isinstance(dls.train, CachedDL): raise GenderError("head_on_features needs a frozen-body model (a TransferNet) and cached data (cached_dls).")
@@ -387,7 +387,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 cache:bool=None, # Train from the pre-resized cache (`cached_dls`); `None`: when it takes under 2 GB
                 align=None, # Face chip padding; `None`: the architecture's default; `False`: squished images
                 photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`; with `features`, photometric views computed once); `None`: the architecture's default
-                occlude:float=0., # Share of training images with an occluding rectangle (`data.occlude`; with `features`, an occluded view of each, computed once)
+                occlude:float=0., # Share of training images with an occluding rectangle (`data.occlude`; with `features`, an occluded view of each, computed once, about half as many rows occluded)
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
                 log=None, # Append a row for this run to this CSV file

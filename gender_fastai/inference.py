@@ -131,7 +131,7 @@ def _faster_graph(key:str, # What identifies the model, e.g. its class, paramete
 
 def inference_model(learn, size:int=None,
                     int8:bool=False): # The int8 network of the calibration stored with the model (`export.save_model`), on the CPU
-    "`learn.model` traced and frozen for CPU inference, optimised (BatchNorm folded into oneDNN convolutions) unless that is slower on this CPU (`_faster_graph`), rebuilt when the weights change; the model itself on a GPU or if tracing fails"
+    "`learn.model` traced and frozen for CPU inference, optimised (BatchNorm folded into oneDNN convolutions) unless that is slower on this CPU (timed once per CPU and network), rebuilt when the weights change; the model itself on a GPU or if tracing fails"
     m = learn.model
     if next(m.parameters()).device.type != 'cpu':
         if int8: raise GenderError("int8 inference runs on the CPU: load the model there (the default of load_model).")

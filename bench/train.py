@@ -13,7 +13,8 @@ from fastcore.script import call_parse
 from fastai.callback.core import Callback
 from gender_fastai.core import sample_data
 from gender_fastai.data import load_items
-from gender_fastai.learner import train_model, get_arch, DEFAULT_ARCH, DEFAULT_EPOCHS, _cpu_name
+from gender_fastai.core import cpu_name
+from gender_fastai.learner import train_model, get_arch, DEFAULT_ARCH, DEFAULT_EPOCHS
 from gender_fastai.models import parse_width
 
 class EpochClock(Callback):
@@ -48,7 +49,7 @@ def main(data:str=None, # Dataset folder (default: the shared gender-sample)
     print('\n| epoch | validation accuracy | wall time at its end |\n|---|---|---|')
     print('\n'.join(f"| {i+1} | {acc:.4f} | {end:.0f} s |" for i, (acc, end) in enumerate(zip(accs, clock.ends))))
     later = clock.train_s[1:] or clock.train_s
-    rows = [('machine', f"{_cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+    rows = [('machine', f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                         f"{'cuda ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}, {torch.get_num_threads()} threads"),
             ('data', f"{data}: {n_train} train / {len(learn.dls.valid_ds)} valid images"),
             ('settings', f"{arch} {learn.arch_kwargs or ''} size {size or a.size}, bs {bs}, {epochs} epochs, lr {lr or a.lr}, "

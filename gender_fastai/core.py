@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'GenderError', 'GenderDataError', 'atomic_path', 'replace_dir',
-           'sample_data', 'image_files', 'cache_dir', 'open_face', 'load_rgb', 'unreadable', 'undecodable',
-           'torch_threads', 'moved_names']
+           'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cached_choice', 'open_face', 'load_rgb',
+           'unreadable', 'undecodable', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
-import os, io, re, sys, types, shutil, tempfile, warnings, threading, contextlib, importlib
+import os, io, re, sys, json, types, shutil, tempfile, warnings, threading, contextlib, importlib
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
@@ -71,6 +71,31 @@ def image_files(path):
 def cache_dir():
     "Where gender_fastai caches derived data (`$GENDER_FASTAI_CACHE` or `~/.cache/gender_fastai`)"
     return Path(os.environ.get('GENDER_FASTAI_CACHE') or Path.home()/'.cache'/'gender_fastai')
+
+# %% ../nbs/00_core.ipynb #cb2ddaa6
+def cpu_name():
+    "The CPU's model name (Linux), else the platform's: part of the key of choices measured on this machine"
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    except (OSError, StopIteration): import platform; return platform.processor() or platform.machine()
+
+_CHOICES = {}  # this process's answers, also where the cache folder cannot be written
+
+def cached_choice(name:str, # File in `cache_dir()`, e.g. 'bf16.json'
+                  key:str, # What the answer depends on, e.g. the CPU, the torch version and the model
+                  compute, # `() -> answer` (JSON-serialisable), run only when no answer is known
+                  refresh:bool=False): # Compute again even when an answer is known (e.g. it no longer works)
+    "The answer to `key` stored in `cache_dir()/name`, else `compute()`'s, stored there (and kept for the process when that cannot be written)"
+    p = cache_dir()/name
+    if not refresh and (p, key) in _CHOICES: return _CHOICES[p, key]
+    try: saved = json.loads(p.read_text())
+    except (OSError, ValueError): saved = {}
+    saved = saved if isinstance(saved, dict) else {}
+    if not refresh and key in saved: _CHOICES[p, key] = saved[key]; return saved[key]
+    _CHOICES[p, key] = answer = compute()
+    try:
+        with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps({**saved, key: answer}, indent=1))
+    except OSError: pass  # a read-only cache folder: measured again in the next process
+    return answer
 
 # %% ../nbs/00_core.ipynb #3c62258c
 MAX_PIXELS = 64_000_000  # larger than any face photo needs; PIL itself would allocate up to 179 MP

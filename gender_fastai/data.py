@@ -25,7 +25,7 @@ from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize, ResizeMethod
 from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
-from .faces import face_chip, model_input, input_draft
+from .faces import face_chip, face_finder, model_input, input_draft
 from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS, DRAFT,
                                 open_face, load_rgb, image_files, unreadable, undecodable, moved_names)
 
@@ -291,7 +291,7 @@ def image_stats(files, size:int=32, n:int=2048, seed=0, cache=True, align:float=
     "Per-channel `(mean, std)` of images `files` squished to `size`, on a seeded sample of `n`"
     files = list(files)
     files = [files[i] for i in sorted(np.random.RandomState(seed).permutation(len(files))[:n])]
-    cf = cache_dir()/'stats'/f'{_stats_key(files, size if align is None else f"{size}-aligned-{align}")}.json'
+    cf = cache_dir()/'stats'/f'{_stats_key(files, size if align is None else f"{size}-aligned-{align}-{face_finder().key}")}.json'
     if cache and cf.exists(): return tuple(json.loads(cf.read_text()))
     px = np.stack([np.asarray(model_input(open_face(f), size, align), np.float64).reshape(-1, 3)/255 for f in files])
     res = (px.mean((0,1)).tolist(), px.std((0,1)).tolist())
@@ -493,7 +493,7 @@ def resized_array(files, size:int, cache:bool=True,
                   align:float=None): # Aligned face chips with this padding instead of squished images
     "`uint8` array `(n, 3, size, size)` of `files` as the model sees them, cached on disk by content key"
     files = list(files)
-    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px{f'-draft{DRAFT}' if align is None else f'-aligned-{align}'}.npy"
+    p = cache_dir()/'resized'/f"{_stats_key(files, size)}-{size}px{f'-draft{DRAFT}' if align is None else f'-aligned-{align}-{face_finder().key}'}.npy"
     if cache and p.is_file():
         try: return np.load(p, mmap_mode='r')
         except (OSError, ValueError): pass  # a damaged cache file is rebuilt

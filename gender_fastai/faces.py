@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['FACE_MARGINS', 'WILD_CONDITIONS', 'DLIB5_TEMPLATE', 'MTCNN5_TEMPLATE', 'FACE_PADDING', 'face_detector', 'find_faces',
            'face_box', 'composite_photo', 'faces_found', 'wild_photo', 'similarity', 'align_face', 'package_file',
-           'shape_predictor', 'landmarks5', 'HOGFinder', 'MTCNNFinder', 'face_finder', 'face_chip', 'face_chips',
-           'model_input', 'input_draft']
+           'shape_predictor', 'landmarks5', 'HOGFinder', 'turned', 'eye_roll', 'MTCNNFinder', 'face_finder',
+           'face_chip', 'face_chips', 'model_input', 'input_draft']
 
 # %% ../nbs/01_faces.ipynb #cb009af5
 import io, importlib.util, math, threading
@@ -82,8 +82,8 @@ def _wild_face(face, cond, rng, frac):
     "One face transformed by condition `cond`: `(patch, mask or None)`"
     w, h = face.size; s = (rng.uniform(40, 60) if cond == 'small' else rng.uniform(70, 130)) / (w * frac)
     face, mask = face.resize((max(8, round(w * s)), max(8, round(h * s))), Image.BICUBIC), None
-    if cond == 'rotated':
-        ang = float(rng.uniform(15, 30) * rng.choice([-1, 1]))
+    if cond in ('rotated', 'tilted'):  # 'tilted' (a head lying sideways) is not one of the mixed conditions: `wild_photo(..., condition='tilted')`
+        ang = float(rng.uniform(*((15, 30) if cond == 'rotated' else (40, 100))) * rng.choice([-1, 1]))
         mask, face = Image.new('L', face.size, 255).rotate(ang, Image.BILINEAR, expand=True), face.rotate(ang, Image.BICUBIC, expand=True)
     elif cond == 'dark': face = Image.fromarray(np.clip(255 * rng.uniform(0.3, 0.5) * (np.asarray(face, np.float32) / 255) ** rng.uniform(1.5, 2.5), 0, 255).astype(np.uint8))
     elif cond == 'blurred': face = face.filter(ImageFilter.GaussianBlur(float(rng.uniform(2, 3))))
@@ -166,26 +166,66 @@ def landmarks5(img, box):
 # %% ../nbs/01_faces.ipynb #1fdfae63
 class HOGFinder:
     "dlib's HOG detector with the library's upsampling rule, and dlib's 5-point landmarks: `find(img) -> [(box, score, landmarks)]`"
-    layout, name = 'dlib5', 'hog'
-    def find(self, img, upsample:int=None):
+    layout, name, key = 'dlib5', 'hog', 'hog'
+    def find(self, img, upsample:int=None, turns=None): # `turns`: for `MTCNNFinder`'s signature (HOG searches upright only)
         return [(b, s, landmarks5(img, b)) for b, s in find_faces(img, upsample)]
 
 
+def turned(img, ang:float): # Degrees, counter-clockwise as PIL turns images
+    "`img` turned by `ang` (expanded to fit, black corners), and a function mapping points `(n, 2)` of it back onto `img`"
+    r = img.rotate(ang, Image.BILINEAR, expand=True)
+    c, cr, a = np.array([img.width / 2, img.height / 2]), np.array([r.width / 2, r.height / 2]), math.radians(ang)
+    R = np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])  # a point p of `img` lands on cr + R @ (p - c): y points down
+    return r, lambda pts: (np.asarray(pts, float) - cr) @ R + c
+
+def eye_roll(landmarks):
+    "Angle in degrees of the line from the face's first eye to its second (image left to right when upright: 0; `MTCNN5_TEMPLATE` order)"
+    (lx, ly), (rx, ry) = np.asarray(landmarks, float)[:2]
+    return math.degrees(math.atan2(ry - ly, rx - lx))
+
 class MTCNNFinder:
-    "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img) -> [(box, score, landmarks)]`, MTCNN's 5 points"
-    layout, name = 'mtcnn5', 'mtcnn'
+    "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
+    layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn2'  # `key` names what `find` does in cache keys: 2 = with the turned searches
     def __init__(self, min_face:int=20, pad:float=0.2,
-                 max_side:int=1280): # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
+                 max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
+                 turns=(45, -45, 90, -90), # Where no face is found upright, the image is searched turned by these angles (degrees), in turn, until one finds a face; `()`: never
+                 turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
+                 upright:float=20.): # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
         import torch
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
         self.m, self.pad, self.torch, self.max_side = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side
+        self.turns, self.turned_score, self.upright = tuple(turns), turned_score, upright
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
-    def find(self, img):
+    def find(self, img, turns=None): # Angles of the turned searches; `None`: `self.turns`
+        found = self._search(img)
+        for ang in (() if found else self.turns if turns is None else turns):
+            if (found := [o for o in self._turned(img, ang) if o[1] >= self.turned_score]): break
+        return [self._straightened(img, o) for o in found] if self.upright is not None else found
+    def _search(self, img):
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         if s == 1: return self._find(img)
         small = img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
         return [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in self._find(small)]
+    def _turned(self, img, ang):
+        "The faces found in `img` turned by `ang`, their boxes (around the turned box) and points mapped back onto `img`"
+        r, back = turned(img, ang)
+        out = []
+        for (l, t, rr, b), s, lm in self._search(r):
+            xy = back([(l, t), (rr, t), (rr, b), (l, b)])
+            out.append(((max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(img.width, xy[:, 0].max()), min(img.height, xy[:, 1].max())), s, back(lm)))
+        return out
+    def _straightened(self, img, face):
+        "`face` found again in the part of `img` around it turned upright when it is tilted more than `upright` degrees (else, or if not found again, as it is)"
+        (l, t, r, b), s, lm = face; a = eye_roll(lm)
+        if abs(a) <= self.upright: return face
+        cx, cy, h = (l + r) / 2, (t + b) / 2, 1.6 * max(r - l, b - t)
+        x0, y0 = max(0, int(cx - h)), max(0, int(cy - h))
+        part = img.crop((x0, y0, min(img.width, int(cx + h)), min(img.height, int(cy + h))))
+        again = [o for o in self._turned(part, a) if abs((eye_roll(o[2]) - a + 180) % 360 - 180) < 45]  # roughly upright in the turned part (not a face upside down)
+        if not again: return face
+        (l2, t2, r2, b2), s2, lm2 = min(again, key=lambda o: np.hypot(*(o[2].mean(0) - (cx - x0, cy - y0))))  # the one nearest the face
+        return (l2 + x0, t2 + y0, r2 + x0, b2 + y0), s2, lm2 + (x0, y0)
     def _find(self, img):
         a = np.asarray(img.convert('RGB'))
         if min(a.shape[:2]) < 12: return []  # under MTCNN's smallest window
@@ -214,7 +254,7 @@ def face_chip(img, # PIL image, usually a face crop
               size:int=150, padding:float=FACE_PADDING, finder=None):
     "`(chip, found)`: the aligned chip of the best face found in `img`, else of `img` taken as the face box (`found=False`)"
     finder = finder or face_finder()
-    if found := finder.find(img): return align_face(img, found[0][2], size, padding, finder.layout), True
+    if found := finder.find(img, turns=()): return align_face(img, found[0][2], size, padding, finder.layout), True
     return align_face(img, landmarks5(img, (0, 0, img.width - 1, img.height - 1)), size, padding, 'dlib5'), False
 
 def face_chips(photo, size:int=150, padding:float=FACE_PADDING, finder=None):

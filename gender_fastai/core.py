@@ -88,7 +88,7 @@ def cached_choice(name:str, # File in `cache_dir()`, e.g. 'bf16.json'
     p = cache_dir()/name
     if not refresh and (p, key) in _CHOICES: return _CHOICES[p, key]
     try: saved = json.loads(p.read_text())
-    except (OSError, ValueError): saved = {}
+    except (OSError, ValueError, RecursionError): saved = {}  # missing, unreadable, not JSON, absurdly nested
     saved = saved if isinstance(saved, dict) else {}
     if not refresh and key in saved: _CHOICES[p, key] = saved[key]; return saved[key]
     _CHOICES[p, key] = answer = compute()

@@ -184,13 +184,13 @@ def eye_roll(landmarks):
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
 class MTCNNFinder:
-    "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
+    "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, turns=None) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
     layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn2'  # `key` names what `find` does in cache keys: 2 = with the turned searches
     def __init__(self, min_face:int=20, pad:float=0.2,
                  max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
                  turns=(45, -45, 90, -90), # Where no face is found upright, the image is searched turned by these angles (degrees), in turn, until one finds a face; `()`: never
                  turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
-                 upright:float=20.): # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
+                 upright:float=15.): # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
         import torch
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
@@ -198,31 +198,30 @@ class MTCNNFinder:
         self.turns, self.turned_score, self.upright = tuple(turns), turned_score, upright
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
     def find(self, img, turns=None): # Angles of the turned searches; `None`: `self.turns`
-        found = self._search(img)
-        for ang in (() if found else self.turns if turns is None else turns):
-            if (found := [o for o in self._turned(img, ang) if o[1] >= self.turned_score]): break
-        return [self._straightened(img, o) for o in found] if self.upright is not None else found
-    def _search(self, img):
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
-        if s == 1: return self._find(img)
-        small = img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
-        return [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in self._find(small)]
+        small = img if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
+        found = self._find(small)
+        for ang in (() if found else self.turns if turns is None else turns):
+            if (found := [o for o in self._turned(small, ang) if o[1] >= self.turned_score]): break
+        if self.upright is not None: found = sorted((self._straightened(small, o) for o in found), key=lambda o: -o[1])
+        return found if s == 1 else [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in found]
     def _turned(self, img, ang):
-        "The faces found in `img` turned by `ang`, their boxes (around the turned box) and points mapped back onto `img`"
+        "The faces found in `img` turned by `ang`, their boxes (the upright rectangle around the turned box) and points mapped back onto `img`"
         r, back = turned(img, ang)
         out = []
-        for (l, t, rr, b), s, lm in self._search(r):
+        for (l, t, rr, b), s, lm in self._find(r):
             xy = back([(l, t), (rr, t), (rr, b), (l, b)])
             out.append(((max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(img.width, xy[:, 0].max()), min(img.height, xy[:, 1].max())), s, back(lm)))
         return out
     def _straightened(self, img, face):
-        "`face` found again in the part of `img` around it turned upright when it is tilted more than `upright` degrees (else, or if not found again, as it is)"
+        "`face` found again in the part of `img` around it turned upright when it is tilted more than `upright` degrees (else, or if not found again there, as it is)"
         (l, t, r, b), s, lm = face; a = eye_roll(lm)
         if abs(a) <= self.upright: return face
         cx, cy, h = (l + r) / 2, (t + b) / 2, 1.6 * max(r - l, b - t)
         x0, y0 = max(0, int(cx - h)), max(0, int(cy - h))
         part = img.crop((x0, y0, min(img.width, int(cx + h)), min(img.height, int(cy + h))))
-        again = [o for o in self._turned(part, a) if abs((eye_roll(o[2]) - a + 180) % 360 - 180) < 45]  # roughly upright in the turned part (not a face upside down)
+        inside = lambda q: l <= q[:, 0].mean() + x0 <= r and t <= q[:, 1].mean() + y0 <= b  # the same face, not a neighbour
+        again = [o for o in self._turned(part, a) if abs((eye_roll(o[2]) - a + 180) % 360 - 180) < 45 and inside(o[2])]  # roughly upright in the turned part
         if not again: return face
         (l2, t2, r2, b2), s2, lm2 = min(again, key=lambda o: np.hypot(*(o[2].mean(0) - (cx - x0, cy - y0))))  # the one nearest the face
         return (l2 + x0, t2 + y0, r2 + x0, b2 + y0), s2, lm2 + (x0, y0)

@@ -117,9 +117,9 @@ def _faster_graph(key:str, # What identifies the model, e.g. its class, paramete
         return min(best, key=best.get) if min(best.values()) < 0.9 * best[first] else first
     k = f"{cpu_name()}|torch {torch.__version__}|{key}"
     choice = cached_choice('inference.json', k, measure)
-    if choice in gs: return choice, gs[choice]
+    if isinstance(choice, str) and choice in gs: return choice, gs[choice]
     try: return choice, builders[choice]()
-    except Exception: pass  # a stale name, or a torch that no longer builds it: choose again
+    except Exception: pass  # a stale or odd name, or a torch that no longer builds it: choose again
     choice = cached_choice('inference.json', k, measure, refresh=True)
     return choice, gs[choice]
 

@@ -51,7 +51,7 @@ def crops(model, ag, df):
 
 def occlude_face(img, kind):
     "Crop `img` with `kind` ('sunglasses' or 'mask') drawn at its best face's MTCNN landmarks, or None where no face is found"
-    found = face_finder('mtcnn').find(img, turns=())  # a crop: searched upright, as face_chip does
+    found = face_finder('mtcnn').find(img, photo=False)  # a crop: searched upright, as face_chip does
     if not found: return None
     (l, t, r, b), _, (le, re, nose, _, _) = found[0]
     img, ed = img.copy(), float(np.linalg.norm(re - le)); d = ImageDraw.Draw(img)

@@ -167,7 +167,7 @@ def landmarks5(img, box):
 class HOGFinder:
     "dlib's HOG detector with the library's upsampling rule, and dlib's 5-point landmarks: `find(img) -> [(box, score, landmarks)]`"
     layout, name, key = 'dlib5', 'hog', 'hog'
-    def find(self, img, upsample:int=None, turns=None): # `turns`: for `MTCNNFinder`'s signature (HOG searches upright only)
+    def find(self, img, upsample:int=None, photo:bool=True): # `photo`: for `MTCNNFinder`'s signature (HOG searches upright only)
         return [(b, s, landmarks5(img, b)) for b, s in find_faces(img, upsample)]
 
 
@@ -184,25 +184,27 @@ def eye_roll(landmarks):
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
 class MTCNNFinder:
-    "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, turns=None) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
+    "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, photo=True) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
     layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn2'  # `key` names what `find` does in cache keys: 2 = with the turned searches
     def __init__(self, min_face:int=20, pad:float=0.2,
                  max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
                  turns=(45, -45, 90, -90), # Where no face is found upright, the image is searched turned by these angles (degrees), in turn, until one finds a face; `()`: never
                  turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
-                 upright:float=15.): # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
+                 upright:float=15., # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
+                 relaxed=(0.6, 0.6, 0.3)): # Where a photo has no face found upright or turned, it is searched upright once more with these MTCNN thresholds (a masked face scores low); `None`: never
         import torch
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
         self.m, self.pad, self.torch, self.max_side = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side
-        self.turns, self.turned_score, self.upright = tuple(turns), turned_score, upright
+        self.turns, self.turned_score, self.upright, self.relaxed = tuple(turns), turned_score, upright, relaxed
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
-    def find(self, img, turns=None): # Angles of the turned searches; `None`: `self.turns`
+    def find(self, img, photo:bool=True): # A photo: where no face is found upright, also the turned and relaxed searches; `False` (a crop, taken whole where no face is found): upright only
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         small = img if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
         found = self._find(small)
-        for ang in (() if found else self.turns if turns is None else turns):
+        for ang in (self.turns if photo and not found else ()):
             if (found := [o for o in self._turned(small, ang) if o[1] >= self.turned_score]): break
+        if photo and not found and self.relaxed: found = self._find(small, self.relaxed)
         if self.upright is not None: found = sorted((self._straightened(small, o) for o in found), key=lambda o: -o[1])
         return found if s == 1 else [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in found]
     def _turned(self, img, ang):
@@ -225,14 +227,16 @@ class MTCNNFinder:
         if not again: return face
         (l2, t2, r2, b2), s2, lm2 = min(again, key=lambda o: np.hypot(*(o[2].mean(0) - (cx - x0, cy - y0))))  # the one nearest the face
         return (l2 + x0, t2 + y0, r2 + x0, b2 + y0), s2, lm2 + (x0, y0)
-    def _find(self, img):
+    def _find(self, img, thresholds=None): # MTCNN's three score thresholds for this search; `None`: its own (0.6, 0.7, 0.7)
         a = np.asarray(img.convert('RGB'))
         if min(a.shape[:2]) < 12: return []  # under MTCNN's smallest window
         p = int(round(self.pad * max(a.shape[:2])))  # a black border: facenet-pytorch stretches boxes that touch the edge
         if p: a = np.pad(a, ((p, p), (p, p), (0, 0)))
         try:
             with torch_threads(1), self.torch.inference_mode():  # measured: its many small ops run far faster on one thread
-                boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
+                saved = self.m.thresholds; self.m.thresholds = list(thresholds or saved)  # this thread's own finder: no other search sees it
+                try: boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
+                finally: self.m.thresholds = saved
         except ValueError: return []  # facenet-pytorch on an image too small for any face
         if boxes is None: return []
         w, h = img.size
@@ -253,7 +257,7 @@ def face_chip(img, # PIL image, usually a face crop
               size:int=150, padding:float=FACE_PADDING, finder=None):
     "`(chip, found)`: the aligned chip of the best face found in `img`, else of `img` taken as the face box (`found=False`)"
     finder = finder or face_finder()
-    if found := finder.find(img, turns=()): return align_face(img, found[0][2], size, padding, finder.layout), True
+    if found := finder.find(img, photo=False): return align_face(img, found[0][2], size, padding, finder.layout), True
     return align_face(img, landmarks5(img, (0, 0, img.width - 1, img.height - 1)), size, padding, 'dlib5'), False
 
 def face_chips(photo, size:int=150, padding:float=FACE_PADDING, finder=None):

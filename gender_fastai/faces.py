@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['FACE_MARGINS', 'WILD_CONDITIONS', 'DLIB5_TEMPLATE', 'MTCNN5_TEMPLATE', 'FACE_PADDING', 'face_detector', 'find_faces',
            'face_box', 'composite_photo', 'faces_found', 'wild_photo', 'similarity', 'align_face', 'package_file',
-           'shape_predictor', 'landmarks5', 'HOGFinder', 'turned', 'eye_roll', 'MTCNNFinder', 'face_finder',
-           'face_chip', 'face_chips', 'model_input', 'input_draft']
+           'shape_predictor', 'landmarks5', 'HOGFinder', 'turned', 'eye_roll', 'mtcnn_detect', 'MTCNNFinder',
+           'face_finder', 'face_chip', 'face_chips', 'model_input', 'input_draft']
 
 # %% ../nbs/01_faces.ipynb #cb009af5
 import io, importlib.util, math, threading
@@ -183,10 +183,74 @@ def eye_roll(landmarks):
     (lx, ly), (rx, ry) = np.asarray(landmarks, float)[:2]
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
+def _mtcnn_cut(t, boxes, size:int):
+    "`(cuts, kept)`: each box of `boxes` cut from image tensor `t` as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area; `kept`: the boxes with any pixels"
+    import torch, torch.nn.functional as F
+    H, W = t.shape[2:]; out, kept = [], []
+    for i, (x1, y1, x2, y2) in enumerate(boxes[:, :4].trunc().int().tolist()):
+        x0, y0 = x1 - 1, y1 - 1
+        if x2 <= x0 or y2 <= y0: continue
+        if x0 >= 0 and y0 >= 0 and x2 <= W and y2 <= H: c = t[:, :, y0:y2, x0:x2]
+        else:
+            c = t.new_zeros(1, t.shape[1], y2 - y0, x2 - x0)
+            ys, xs, ye, xe = max(0, y0), max(0, x0), min(H, y2), min(W, x2)
+            if ye > ys and xe > xs: c[:, :, ys - y0:ye - y0, xs - x0:xe - x0] = t[:, :, ys:ye, xs:xe]
+        out.append(F.interpolate(c, size=(size, size), mode='area')); kept.append(i)
+    return (torch.cat(out) if out else t.new_zeros(0, t.shape[1], size, size)), torch.tensor(kept, dtype=torch.long)
+
+def mtcnn_detect(m, # facenet-pytorch's `MTCNN` (its three networks)
+                 a, # RGB image, `(h, w, 3)` uint8 array
+                 min_face:int=20, thresholds=(0.6, 0.7, 0.7), factor:float=0.709,
+                 border:int=0): # Black pixels around the image, for the first network's windows at its edges
+    "`(boxes, scores, landmarks)` of MTCNN on `a`: facenet-pytorch's `detect_face` step by step (MIT), but each box cut with zeros beyond the image instead of clipped and stretched, so no wide border is needed"
+    import torch
+    with torch.inference_mode(): return _mtcnn_search(m, a, min_face, thresholds, factor, border)
+
+def _mtcnn_search(m, a, min_face, thresholds, factor, border):
+    "`mtcnn_detect` without gradients"
+    import torch, torch.nn.functional as F
+    from torchvision.ops import nms
+    from facenet_pytorch.models.utils.detect_face import generateBoundingBox, rerec, bbreg, batched_nms_numpy
+    none = np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
+    norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
+    t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float().contiguous()  # the pyramid's resizing runs faster on this layout (same numbers)
+    if border: t = F.pad(t, (border,) * 4)
+    H, W = t.shape[2:]
+    scales, s, side = [], 12 / min_face, min(H, W) * 12 / min_face
+    while side >= 12: scales.append(s); s *= factor; side *= factor
+    found = []
+    for s in scales:  # first network: windows over an image pyramid
+        reg, prob = m.pnet(norm(F.interpolate(t, size=(int(H * s + 1), int(W * s + 1)), mode='area')))
+        b, _ = generateBoundingBox(reg, prob[:, 1], s, thresholds[0])
+        found.append(b[nms(b[:, :4], b[:, 4], 0.5)])
+    b = torch.cat(found) if found else torch.zeros(0, 9)
+    if not len(b): return none
+    b = b[nms(b[:, :4], b[:, 4], 0.7)]
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    b = rerec(torch.stack([b[:, 0] + b[:, 5] * w, b[:, 1] + b[:, 6] * h, b[:, 2] + b[:, 7] * w, b[:, 3] + b[:, 8] * h, b[:, 4]], 1))
+    x, kept = _mtcnn_cut(t, b, 24); b = b[kept]
+    if not len(b): return none
+    reg, prob = m.rnet(norm(x)); ok = prob[:, 1] > thresholds[1]  # second network: refine and filter
+    b, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), reg[ok]
+    if not len(b): return none
+    keep = nms(b[:, :4], b[:, 4], 0.7); b = rerec(bbreg(b[keep], reg[keep]))
+    x, kept = _mtcnn_cut(t, b, 48); b = b[kept]
+    if not len(b): return none
+    reg, pts, prob = m.onet(norm(x)); ok = prob[:, 1] > thresholds[2]  # third network: scores, boxes and the 5 points
+    b, pts, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), pts[ok], reg[ok]
+    if not len(b): return none
+    bw, bh = b[:, 2] - b[:, 0] + 1, b[:, 3] - b[:, 1] + 1
+    q = torch.stack([bw[:, None] * pts[:, :5] + b[:, :1] - 1, bh[:, None] * pts[:, 5:] + b[:, 1:2] - 1], 2)
+    b = bbreg(b, reg)
+    keep = batched_nms_numpy(b[:, :4], b[:, 4], torch.zeros(len(b), dtype=torch.long), 0.7, 'Min')
+    b, q = b[keep].reshape(-1, 5).numpy(), q[keep].reshape(-1, 5, 2).numpy()
+    return b[:, :4] - border, b[:, 4], q.astype(float) - border
+
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, photo=True) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
     layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn3'  # `key` names what `find` does in cache keys: 2 = with the turned searches, 3 = crops searched quickly first
-    def __init__(self, min_face:int=20, pad:float=0.2,
+    def __init__(self, min_face:int=20,
+                 pad:float=0.1, # A black border of this fraction of the long side around the image searched: the first network's windows then cover faces cut by the edge
                  max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
                  turns=(45, -45, 90, -90), # Where no face is found upright, the image is searched turned by these angles (degrees), in turn, until one finds a face; `()`: never
                  turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
@@ -196,7 +260,7 @@ class MTCNNFinder:
         import torch
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
-        self.m, self.pad, self.torch, self.max_side = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side
+        self.m, self.pad, self.torch, self.max_side, self.min_face = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side, min_face
         self.turns, self.turned_score, self.upright, self.relaxed, self.quick = tuple(turns), turned_score, upright, relaxed, quick
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
     def find(self, img, photo:bool=True): # A photo: where no face is found upright, also the turned and relaxed searches; `False` (a crop, taken whole where no face is found): upright only
@@ -230,13 +294,14 @@ class MTCNNFinder:
         return (l2 + x0, t2 + y0, r2 + x0, b2 + y0), s2, lm2 + (x0, y0)
     def quick_find(self, img, # A face crop
                    sizes=(0.55, 0.7, 0.85), # Sides of the boxes tried, as fractions of the crop's long side
-                   shift:float=0.08): # The boxes tried sit at the crop's centre and this fraction of its long side off it, each way
+                   shift:float=0.08, # The boxes tried sit at the crop's centre and this fraction of its long side off it, each way
+                   pad:float=0.2): # A black border of this fraction of the long side around the crop (where the boxes are cut: as measured)
         "The face filling crop `img` (`[(box, score, landmarks)]`, or `[]`): MTCNN's second and third networks on 27 boxes about its centre, without the image pyramid of the full search"
         from torchvision.ops import roi_align, nms
         from facenet_pytorch.models.utils.detect_face import pad as clip, rerec, bbreg, imresample
         torch, a = self.torch, np.asarray(img.convert('RGB')); h, w = a.shape[:2]
         if min(h, w) < 12: return []
-        p = int(round(self.pad * max(h, w))); a = np.pad(a, ((p, p), (p, p), (0, 0)))  # the same black border as the full search
+        p = int(round(pad * max(h, w))); a = np.pad(a, ((p, p), (p, p), (0, 0)))
         S, cx, cy = max(w, h), p + w / 2, p + h / 2
         boxes = torch.tensor([(cx + dx * S - k * S / 2, cy + dy * S - k * S / 2, cx + dx * S + k * S / 2, cy + dy * S + k * S / 2)
                               for k in sizes for dx in (-shift, 0, shift) for dy in (-shift, 0, shift)], dtype=torch.float32)
@@ -263,18 +328,11 @@ class MTCNNFinder:
     def _find(self, img, thresholds=None): # MTCNN's three score thresholds for this search; `None`: its own (0.6, 0.7, 0.7)
         a = np.asarray(img.convert('RGB'))
         if min(a.shape[:2]) < 12: return []  # under MTCNN's smallest window
-        p = int(round(self.pad * max(a.shape[:2])))  # a black border: facenet-pytorch stretches boxes that touch the edge
-        if p: a = np.pad(a, ((p, p), (p, p), (0, 0)))
-        try:
-            with torch_threads(1), self.torch.inference_mode():  # measured: its many small ops run far faster on one thread
-                saved = self.m.thresholds; self.m.thresholds = list(thresholds or saved)  # this thread's own finder: no other search sees it
-                try: boxes, probs, pts = self.m.detect(Image.fromarray(a), landmarks=True)
-                finally: self.m.thresholds = saved
-        except ValueError: return []  # facenet-pytorch on an image too small for any face
-        if boxes is None: return []
+        p = int(round(self.pad * max(a.shape[:2])))
+        with torch_threads(1), self.torch.inference_mode():  # measured: its many small ops run far faster on one thread
+            boxes, probs, pts = mtcnn_detect(self.m, a, self.min_face, thresholds or self.m.thresholds, self.m.factor, p)
         w, h = img.size
-        out = [((max(0, float(b[0]) - p), max(0, float(b[1]) - p), min(w, float(b[2]) - p), min(h, float(b[3]) - p)), float(s), np.asarray(q, float) - p)
-               for b, s, q in zip(boxes, probs, pts)]
+        out = [((max(0., float(b[0])), max(0., float(b[1])), min(w, float(b[2])), min(h, float(b[3]))), float(s), q) for b, s, q in zip(boxes, probs, pts)]
         return sorted(out, key=lambda o: -o[1])
 
 def face_finder(kind:str='auto'): # 'mtcnn', 'hog', or 'auto' (MTCNN when facenet-pytorch is installed)

@@ -167,7 +167,7 @@ def landmarks5(img, box):
 class HOGFinder:
     "dlib's HOG detector with the library's upsampling rule, and dlib's 5-point landmarks: `find(img) -> [(box, score, landmarks)]`"
     layout, name, key = 'dlib5', 'hog', 'hog'
-    def find(self, img, upsample:int=None, photo:bool=True): # `photo`: for `MTCNNFinder`'s signature (HOG searches upright only)
+    def find(self, img, upsample:int=None, *, photo:bool=True): # `photo`: for `MTCNNFinder`'s signature (HOG searches upright only)
         return [(b, s, landmarks5(img, b)) for b, s in find_faces(img, upsample)]
 
 
@@ -183,28 +183,40 @@ def eye_roll(landmarks):
     (lx, ly), (rx, ry) = np.asarray(landmarks, float)[:2]
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
+def _area_matrix(n:int, size:int, lo:int, hi:int, device=None):
+    "`(size, hi - lo)` matrix of torch's area resizing (adaptive average pooling) of `n` samples to `size`, on samples `lo..hi-1` only"
+    import torch
+    i, j = torch.arange(size, device=device), torch.arange(lo, hi, device=device)
+    s, e = (i * n) // size, -((-(i + 1) * n) // size)  # its windows: floor(i n / size) .. ceil((i + 1) n / size)
+    return ((j[None] >= s[:, None]) & (j[None] < e[:, None])).float() / (e - s)[:, None].float()
+
 def _mtcnn_cut(t, boxes, size:int):
     "`(cuts, kept)`: each box of `boxes` cut from image tensor `t` as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area; `kept`: the boxes with any pixels"
     import torch, torch.nn.functional as F
     H, W = t.shape[2:]; out, kept = [], []
-    for i, (x1, y1, x2, y2) in enumerate(boxes[:, :4].trunc().int().tolist()):
+    for i, (x1, y1, x2, y2) in enumerate(boxes[:, :4].floor().int().tolist()):  # floor: MTCNN truncates, the same for the non-negative corners it cuts
         x0, y0 = x1 - 1, y1 - 1
         if x2 <= x0 or y2 <= y0: continue
-        if x0 >= 0 and y0 >= 0 and x2 <= W and y2 <= H: c = t[:, :, y0:y2, x0:x2]
-        else:
-            c = t.new_zeros(1, t.shape[1], y2 - y0, x2 - x0)
+        if x0 >= 0 and y0 >= 0 and x2 <= W and y2 <= H: out.append(F.interpolate(t[:, :, y0:y2, x0:x2], size=(size, size), mode='area'))
+        else:  # the area resizing of the box padded with zeros, from the part inside the image only (memory bounded by the image, not the box)
             ys, xs, ye, xe = max(0, y0), max(0, x0), min(H, y2), min(W, x2)
-            if ye > ys and xe > xs: c[:, :, ys - y0:ye - y0, xs - x0:xe - x0] = t[:, :, ys:ye, xs:xe]
-        out.append(F.interpolate(c, size=(size, size), mode='area')); kept.append(i)
+            if ye <= ys or xe <= xs: out.append(t.new_zeros(1, t.shape[1], size, size))
+            else:
+                R, C = _area_matrix(y2 - y0, size, ys - y0, ye - y0, t.device), _area_matrix(x2 - x0, size, xs - x0, xe - x0, t.device)
+                out.append((R @ t[0, :, ys:ye, xs:xe] @ C.T)[None])
+        kept.append(i)
     return (torch.cat(out) if out else t.new_zeros(0, t.shape[1], size, size)), torch.tensor(kept, dtype=torch.long)
 
 def mtcnn_detect(m, # facenet-pytorch's `MTCNN` (its three networks)
                  a, # RGB image, `(h, w, 3)` uint8 array
-                 min_face:int=20, thresholds=(0.6, 0.7, 0.7), factor:float=0.709,
+                 min_face:int=None, thresholds=None, factor:float=None, # `None`: `m`'s own
                  border:int=0): # Black pixels around the image, for the first network's windows at its edges
     "`(boxes, scores, landmarks)` of MTCNN on `a`: facenet-pytorch's `detect_face` step by step (MIT), but each box cut with zeros beyond the image instead of clipped and stretched, so no wide border is needed"
     import torch
-    with torch.inference_mode(): return _mtcnn_search(m, a, min_face, thresholds, factor, border)
+    a = np.asarray(a)
+    if a.ndim != 3 or a.shape[2] != 3: raise GenderError(f"mtcnn_detect needs an RGB image as an (h, w, 3) array, not one of shape {a.shape}: convert it with PIL's .convert('RGB').")
+    with torch.inference_mode():
+        return _mtcnn_search(m, a, min_face or m.min_face_size, thresholds or m.thresholds, factor or m.factor, int(border))
 
 def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     "`mtcnn_detect` without gradients"
@@ -213,7 +225,7 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     from facenet_pytorch.models.utils.detect_face import generateBoundingBox, rerec, bbreg, batched_nms_numpy
     none = np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
     norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
-    t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float().contiguous()  # the pyramid's resizing runs faster on this layout (same numbers)
+    t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float().contiguous().to(next(m.pnet.parameters()).device)  # the pyramid's resizing runs faster on this layout (same numbers)
     if border: t = F.pad(t, (border,) * 4)
     H, W = t.shape[2:]
     scales, s, side = [], 12 / min_face, min(H, W) * 12 / min_face
@@ -243,14 +255,14 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     q = torch.stack([bw[:, None] * pts[:, :5] + b[:, :1] - 1, bh[:, None] * pts[:, 5:] + b[:, 1:2] - 1], 2)
     b = bbreg(b, reg)
     keep = batched_nms_numpy(b[:, :4], b[:, 4], torch.zeros(len(b), dtype=torch.long), 0.7, 'Min')
-    b, q = b[keep].reshape(-1, 5).numpy(), q[keep].reshape(-1, 5, 2).numpy()
-    return b[:, :4] - border, b[:, 4], q.astype(float) - border
+    b, q = b[keep].reshape(-1, 5).cpu().double().numpy(), q[keep].reshape(-1, 5, 2).cpu().double().numpy()
+    return b[:, :4] - border, b[:, 4], q - border
 
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, photo=True) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
     layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn3'  # `key` names what `find` does in cache keys: 2 = with the turned searches, 3 = crops searched quickly first
     def __init__(self, min_face:int=20,
-                 pad:float=0.1, # A black border of this fraction of the long side around the image searched: the first network's windows then cover faces cut by the edge
+                 pad:float=0.1, # A black border of this fraction of the long side around an image searched in full: the first network's windows then cover faces cut by the edge (`quick_find` has its own)
                  max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
                  turns=(45, -45, 90, -90), # Where no face is found upright, the image is searched turned by these angles (degrees), in turn, until one finds a face; `()`: never
                  turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
@@ -263,7 +275,7 @@ class MTCNNFinder:
         self.m, self.pad, self.torch, self.max_side, self.min_face = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side, min_face
         self.turns, self.turned_score, self.upright, self.relaxed, self.quick = tuple(turns), turned_score, upright, relaxed, quick
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
-    def find(self, img, photo:bool=True): # A photo: where no face is found upright, also the turned and relaxed searches; `False` (a crop, taken whole where no face is found): upright only
+    def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned and relaxed searches; `False` (a crop, taken whole where no face is found): upright only
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         small = img if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
         found = (not photo and self.quick and self.quick_find(small)) or self._find(small)
@@ -298,7 +310,7 @@ class MTCNNFinder:
                    pad:float=0.2): # A black border of this fraction of the long side around the crop (where the boxes are cut: as measured)
         "The face filling crop `img` (`[(box, score, landmarks)]`, or `[]`): MTCNN's second and third networks on 27 boxes about its centre, without the image pyramid of the full search"
         from torchvision.ops import roi_align, nms
-        from facenet_pytorch.models.utils.detect_face import pad as clip, rerec, bbreg, imresample
+        from facenet_pytorch.models.utils.detect_face import rerec, bbreg
         torch, a = self.torch, np.asarray(img.convert('RGB')); h, w = a.shape[:2]
         if min(h, w) < 12: return []
         p = int(round(pad * max(h, w))); a = np.pad(a, ((p, p), (p, p), (0, 0)))
@@ -315,15 +327,15 @@ class MTCNNFinder:
             boxes, score, reg = boxes[ok], prob[ok, 1], reg[ok]
             keep = nms(boxes, score, 0.7)[:2]
             b = rerec(bbreg(torch.cat([boxes[keep], score[keep, None]], 1), reg[keep]))  # as MTCNN refines its boxes
-            y, ey, x, ex = clip(b, a.shape[1], a.shape[0])
-            if not all(ey > y - 1) or not all(ex > x - 1): return []
-            reg, pts, prob = self.m.onet(norm(torch.cat([imresample(t[:, :, y[i] - 1:ey[i], x[i] - 1:ex[i]], (48, 48)) for i in range(len(b))])))  # cut as MTCNN cuts them
+            x, kept = _mtcnn_cut(t, b, 48); b = b[kept]  # cut as the full search cuts them
+            if not len(b): return []
+            reg, pts, prob = self.m.onet(norm(x))
         i = int(prob[:, 1].argmax()); s = float(prob[i, 1])
         if s <= t3: return []
         (l, t_, r, bt), bw, bh = b[i, :4].tolist(), float(b[i, 2] - b[i, 0] + 1), float(b[i, 3] - b[i, 1] + 1)
         lm = np.stack([bw * pts[i, :5].numpy() + l - 1, bh * pts[i, 5:].numpy() + t_ - 1], 1).astype(float) - p
         l, t_, r, bt = bbreg(b[i:i + 1].clone(), reg[i:i + 1])[0, :4].tolist()
-        if max(r - l, bt - t_) < 0.25 * S: return []  # a small face: not a crop; the full search decides
+        if max(r - l, bt - t_) < max(0.25 * S, self.min_face): return []  # a small face: not a crop; the full search decides
         return [((max(0., l - p), max(0., t_ - p), min(w, r - p), min(h, bt - p)), s, lm)]
     def _find(self, img, thresholds=None): # MTCNN's three score thresholds for this search; `None`: its own (0.6, 0.7, 0.7)
         a = np.asarray(img.convert('RGB'))

@@ -260,7 +260,7 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
 
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, photo=True) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
-    layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn3'  # `key` names what `find` does in cache keys: 2 = with the turned searches, 3 = crops searched quickly first
+    layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn4'  # `key` names what `find` does in cache keys: 2 = with the turned searches, 3 = crops searched quickly first, 4 = boxes leaving the image cut with zeros
     def __init__(self, min_face:int=20,
                  pad:float=0.1, # A black border of this fraction of the long side around an image searched in full: the first network's windows then cover faces cut by the edge (`quick_find` has its own)
                  max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)

@@ -321,7 +321,7 @@ class MTCNNFinder:
         _, t2, t3 = self.m.thresholds
         with torch_threads(1), torch.inference_mode():
             t = torch.from_numpy(a).permute(2, 0, 1)[None].float()
-            reg, prob = self.m.rnet(norm(roi_align(t, [boxes], 24, sampling_ratio=2, aligned=True)))  # all 27 boxes cut and resized in one call
+            reg, prob = self.m.rnet(norm(roi_align(t, [boxes - torch.tensor([1., 1., 0., 0.])], 24, sampling_ratio=2, aligned=True)))  # all 27 boxes cut and resized in one call (an MTCNN box x1..x2 covers pixels x1 - 1 .. x2 - 1)
             ok = prob[:, 1] > t2
             if not ok.any(): return []
             boxes, score, reg = boxes[ok], prob[ok, 1], reg[ok]

@@ -268,20 +268,22 @@ class MTCNNFinder:
                  turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
                  upright:float=15., # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
                  relaxed=(0.6, 0.6, 0.3), # Where a photo has no face found upright or turned, it is searched upright once more with these MTCNN thresholds (a masked face scores low); `None`: never
-                 quick:bool=True): # A crop (`find(img, photo=False)`) is first searched where its face should be (`quick_find`); the full search where that finds none
+                 quick:bool=True, # A crop (`find(img, photo=False)`) is first searched where its face should be (`quick_find`); the full search where that finds none
+                 closeup=(0.7, 0.85, 1.0, 1.2)): # Where a photo has no face found by the searches above, it is taken as a close-up: `quick_find` with boxes of these sides (fractions of the long side: a face as large as the photo, cut by its edges) and the `relaxed` thresholds; `()`: never
         import torch
         try: from facenet_pytorch import MTCNN
         except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
         self.m, self.pad, self.torch, self.max_side, self.min_face = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side, min_face
-        self.turns, self.turned_score, self.upright, self.relaxed, self.quick = tuple(turns), turned_score, upright, relaxed, quick
+        self.turns, self.turned_score, self.upright, self.relaxed, self.quick, self.closeup = tuple(turns), turned_score, upright, relaxed, quick, tuple(closeup or ())
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
-    def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned and relaxed searches; `False` (a crop, taken whole where no face is found): upright only
+    def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned, relaxed and close-up searches; `False` (a crop, taken whole where no face is found): upright only
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         small = img if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
         found = (not photo and self.quick and self.quick_find(small)) or self._find(small)
         for ang in (self.turns if photo and not found else ()):
             if (found := [o for o in self._turned(small, ang) if o[1] >= self.turned_score]): break
         if photo and not found and self.relaxed: found = self._find(small, self.relaxed)
+        if photo and not found and self.closeup: found = self.quick_find(small, self.closeup, thresholds=self.relaxed)
         if self.upright is not None: found = sorted((self._straightened(small, o) for o in found), key=lambda o: -o[1])
         return found if s == 1 else [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in found]
     def _turned(self, img, ang):
@@ -307,7 +309,8 @@ class MTCNNFinder:
     def quick_find(self, img, # A face crop
                    sizes=(0.55, 0.7, 0.85), # Sides of the boxes tried, as fractions of the crop's long side
                    shift:float=0.08, # The boxes tried sit at the crop's centre and this fraction of its long side off it, each way
-                   pad:float=0.2): # A black border of this fraction of the long side around the crop (where the boxes are cut: as measured)
+                   pad:float=0.2, # A black border of this fraction of the long side around the crop (where the boxes are cut: as measured)
+                   thresholds=None): # MTCNN's three score thresholds (the last two apply here); `None`: its own
         "The face filling crop `img` (`[(box, score, landmarks)]`, or `[]`): MTCNN's second and third networks on 27 boxes about its centre, without the image pyramid of the full search"
         from torchvision.ops import roi_align, nms
         from facenet_pytorch.models.utils.detect_face import rerec, bbreg
@@ -318,7 +321,7 @@ class MTCNNFinder:
         boxes = torch.tensor([(cx + dx * S - k * S / 2, cy + dy * S - k * S / 2, cx + dx * S + k * S / 2, cy + dy * S + k * S / 2)
                               for k in sizes for dx in (-shift, 0, shift) for dy in (-shift, 0, shift)], dtype=torch.float32)
         norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
-        _, t2, t3 = self.m.thresholds
+        _, t2, t3 = thresholds or self.m.thresholds
         with torch_threads(1), torch.inference_mode():
             t = torch.from_numpy(a).permute(2, 0, 1)[None].float()
             reg, prob = self.m.rnet(norm(roi_align(t, [boxes - torch.tensor([1., 1., 0., 0.])], 24, sampling_ratio=2, aligned=True)))  # all 27 boxes cut and resized in one call (an MTCNN box x1..x2 covers pixels x1 - 1 .. x2 - 1)

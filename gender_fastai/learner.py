@@ -400,7 +400,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
     features = features and cache  # features are computed from the cached images
-    if bf16 is None: bf16 = not features and default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {learn.arch_kwargs}")
+    if bf16 is None: bf16 = not features and default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {type(learn.model).__name__} {sum(p.numel() for p in learn.model.parameters())} parameters")  # the network, not the paths of its weights: one entry per network
     start, history = (state['epoch'] + 1, list(state['history'])) if state else (0, [])
     if state: print(f"resuming after epoch {start}/{epochs} from {checkpoint}", flush=True)
     fit_cbs = [*([EpochCheckpoint(checkpoint, config, history)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export

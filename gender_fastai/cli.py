@@ -10,7 +10,7 @@ import os, sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse, Param
-from .core import GenderError  # first: it also filters torch's notice about jit, raised when fastai is imported
+from .core import GenderError, IMG_EXTS  # first: it also filters torch's notice about jit, raised when fastai is imported
 
 # %% ../nbs/09_cli.ipynb #8af512dd
 @contextmanager
@@ -101,13 +101,15 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J, pandas as pd
-    from gender_fastai.inference import open_model, predict_files, predict_photos, MODEL_SUFFIXES, uncertain as _uncertain
+    from gender_fastai.inference import open_model, predict_files, predict_photos, image_paths, MODEL_SUFFIXES, uncertain as _uncertain
     paths = list(paths)
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
         m = open_model(model, trust=trust)
-        if faces: res = predict_photos(m, paths, int8=int8)
-        else: res = predict_files(m, paths, bs=bs, progress=sys.stderr.isatty(), int8=int8)
+        if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
+            raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")
+        if faces: res = predict_photos(m, files, int8=int8)
+        else: res = predict_files(m, files, bs=bs, progress=sys.stderr.isatty(), int8=int8)
         if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
         res = res.astype(object).where(res.notna(), None)
         if json: print(J.dumps(res.to_dict('records'), indent=1))

@@ -79,6 +79,9 @@ def test_predict_bad_model_and_missing_image(model, tmp_path):
     assert r.returncode == 2 and 'is not a gender_fastai model' in r.stderr and len(r.stderr.splitlines()) == 1
     r = run('gender_fastai_predict', model[0], tmp_path/'missing.jpg')
     assert r.returncode == 2 and 'missing.jpg: no such file or folder' in r.stderr
+    (tmp_path/'empty'/'sub').mkdir(parents=True); (tmp_path/'empty'/'sub'/'notes.txt').write_text('not an image')
+    r = run('gender_fastai_predict', model[0], tmp_path/'empty')
+    assert r.returncode == 2 and f"no images in {tmp_path/'empty'} (folders are searched" in r.stderr and len(r.stderr.splitlines()) == 1 and not r.stdout
 
 def test_train_skips_and_names_bad_files_strict_stops(small_dataset, tmp_path):
     "A truncated JPEG, a zero-byte file and a text file named .jpg among good images: skipped, named in one warning, model exported"

@@ -8,7 +8,7 @@ __all__ = ['MODEL_SUFFIXES', 'BUNDLED_MODELS', 'empty_dls', 'load_safe', 'load_m
            'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
-import io, os, json, time, warnings, weakref, contextlib, threading, importlib.util
+import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util
 from collections import deque
 from itertools import islice
 from concurrent.futures import ThreadPoolExecutor
@@ -123,10 +123,24 @@ def _faster_graph(key:str, # What identifies the model, e.g. its class, paramete
     choice = cached_choice('inference.json', k, measure, refresh=True)
     return choice, gs[choice]
 
+def _onnxruntime():
+    "The onnxruntime module, imported on a thread with a 1 GB stack: its import recurses over the process's command line (onnxruntime 1.30: a segfault in the main thread's 8 MB stack from about 1,000 file paths as arguments; 1.7 MB of them, near Linux's limit, import fine this way)"
+    if (mod := sys.modules.get('onnxruntime')) is not None: return mod
+    out = {}
+    def load():
+        try: import onnxruntime; out['mod'] = onnxruntime
+        except BaseException as e: out['err'] = e
+    old = threading.stack_size(1 << 30)  # reserved, not used: the import touches what it needs
+    try: t = threading.Thread(target=load, name='import-onnxruntime'); t.start()
+    finally: threading.stack_size(old)
+    t.join()
+    if 'err' in out: raise out['err']
+    return out['mod']
+
 class OrtGraph:
     "Network `m` exported to ONNX in memory and run by onnxruntime on the CPU; called like `m` on a torch batch, with as many threads as torch has at the call"
     def __init__(self, m:nn.Module, x): # An example batch (any batch size runs)
-        import onnxruntime  # here: a missing onnxruntime fails the build, and the graph is not a candidate
+        onnxruntime = _onnxruntime()  # here: a missing onnxruntime fails the build, and the graph is not a candidate
         b = io.BytesIO()
         log = torch._C._jit_onnx_log  # where the exporter fails (e.g. AlexNet's pooling at 64 px) it prints the whole graph to stdout
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
@@ -274,7 +288,7 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
 class OnnxModel:
     "An onnxruntime predictor for a file from `export_onnx`, with the library's preprocessing"
     def __init__(self, path, threads:int=None):
-        try: import onnxruntime as ort
+        try: ort = _onnxruntime()
         except ImportError: raise GenderError("Running ONNX models needs onnxruntime: pip install onnxruntime (or gender_fastai[pretrained]).") from None
         path = Path(path)
         if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")

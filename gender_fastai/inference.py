@@ -156,6 +156,7 @@ class OrtGraph:
         with self.lock:
             if threads not in self.sessions:
                 o = self.ort.SessionOptions(); o.intra_op_num_threads, o.inter_op_num_threads = threads, 1
+                o.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: face finding runs beside it on the same cores
                 self.sessions[threads] = self.ort.InferenceSession(self.onnx, o, providers=['CPUExecutionProvider'])
             return self.sessions[threads]
     def __call__(self, x): return torch.from_numpy(self.session(torch.get_num_threads()).run(None, {'x': x.detach().cpu().float().contiguous().numpy()})[0])

@@ -137,6 +137,8 @@ def _onnxruntime():
     if 'err' in out: raise out['err']
     return out['mod']
 
+_BUILDING = threading.Lock()
+
 class OrtGraph:
     "Network `m` exported to ONNX in memory and run by onnxruntime on the CPU; called like `m` on a torch batch, with as many threads as torch has at the call"
     def __init__(self, m:nn.Module, x): # An example batch (any batch size runs)
@@ -168,23 +170,24 @@ def inference_model(learn, size:int=None,
     if next(m.parameters()).device.type != 'cpu':
         if int8: raise GenderError("int8 inference runs on the CPU: load the model there (the default of load_model).")
         return m
-    cache, int8 = _INFERENCE.setdefault(m, {}), bool(int8)
-    key, (known, fast) = _weights_version(m), cache.get(int8, (None, None))
-    if known != key:
-        size = size or dls_size(learn.dls)
-        x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
-        if int8:
-            cache[int8] = (key, _int8_network(learn, x[:2]))
-            return cache[int8][1]
-        try:
-            with torch.no_grad():
-                graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
-                ort = importlib.util.find_spec('onnxruntime') is not None
-                if ort: graphs['onnxruntime'] = lambda: OrtGraph(m, x[:2])
-                _, fast = _faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px{' onnxruntime' if ort else ''}", graphs, x)
-                if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
-        except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
-        cache[int8] = (key, None if fast is m else fast)  # beside the model, not on the learner: an exported learner stays as it was; never the model itself (the weak key would never go)
+    with _BUILDING:  # one build, however many threads ask at once (two building side by side took seconds)
+        cache, int8 = _INFERENCE.setdefault(m, {}), bool(int8)
+        key, (known, fast) = _weights_version(m), cache.get(int8, (None, None))
+        if known != key:
+            size = size or dls_size(learn.dls)
+            x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
+            if int8:
+                cache[int8] = (key, _int8_network(learn, x[:2]))
+                return cache[int8][1]
+            try:
+                with torch.no_grad():
+                    graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
+                    ort = importlib.util.find_spec('onnxruntime') is not None
+                    if ort: graphs['onnxruntime'] = lambda: OrtGraph(m, x[:2])
+                    _, fast = _faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px{' onnxruntime' if ort else ''}", graphs, x)
+                    if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
+            except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
+            cache[int8] = (key, None if fast is m else fast)  # beside the model, not on the learner: an exported learner stays as it was; never the model itself (the weak key would never go)
     return m if fast is None else fast
 
 # %% ../nbs/07_inference.ipynb #6a434d39
@@ -348,6 +351,7 @@ def predict_photos(learn, # A `Learner` or an `OnnxModel`
     "Table of every face in each photo of `paths` (`predict_faces`' columns plus `file` and `error`); photos decoded once, on threads"
     files = image_paths(paths)
     if int8: _int8_ready(learn)
+    elif _whole_chunks(learn): learn.model.eval(); inference_model(learn)  # built once, before the threads share it
     with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as ex:  # face finding releases the GIL; each thread has its own finder
         rows = [r for rs in ex.map(partial(_photo_rows, learn, int8=int8), files) for r in rs]
     return pd.DataFrame(rows, columns=['file', 'face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability', 'error'])

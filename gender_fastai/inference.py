@@ -8,7 +8,7 @@ __all__ = ['MODEL_SUFFIXES', 'BUNDLED_MODELS', 'empty_dls', 'load_safe', 'load_m
            'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
-import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util
+import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
 from collections import deque
 from itertools import islice
 from concurrent.futures import ThreadPoolExecutor
@@ -123,19 +123,33 @@ def _faster_graph(key:str, # What identifies the model, e.g. its class, paramete
     choice = cached_choice('inference.json', k, measure, refresh=True)
     return choice, gs[choice]
 
+_ORT_IMPORT = threading.Lock()
+
 def _onnxruntime():
     "The onnxruntime module, imported on a thread with a 1 GB stack: its import recurses over the process's command line (onnxruntime 1.30: a segfault in the main thread's 8 MB stack from about 1,000 file paths as arguments; 1.7 MB of them, near Linux's limit, import fine this way)"
-    if (mod := sys.modules.get('onnxruntime')) is not None: return mod
-    out = {}
-    def load():
-        try: import onnxruntime; out['mod'] = onnxruntime
-        except BaseException as e: out['err'] = e
-    old = threading.stack_size(1 << 30)  # reserved, not used: the import touches what it needs
-    try: t = threading.Thread(target=load, name='import-onnxruntime'); t.start()
-    finally: threading.stack_size(old)
-    t.join()
-    if 'err' in out: raise out['err']
-    return out['mod']
+    with _ORT_IMPORT:  # one import at a time, and `threading.stack_size` (process-wide) set back before another thread can change it
+        mod = sys.modules.get('onnxruntime')
+        if mod is not None and not getattr(getattr(mod, '__spec__', None), '_initializing', False): return mod
+        out = {}
+        def load():
+            try: import onnxruntime; out['mod'] = onnxruntime
+            except BaseException as e: out['err'] = e
+        old = threading.stack_size(1 << 30)  # reserved, not used: the import touches what it needs
+        try: t = threading.Thread(target=load, name='import-onnxruntime'); t.start()
+        except RuntimeError: t = None  # no room for such a thread (a memory limit): import here, as a plain import would
+        finally: threading.stack_size(old)
+        if t is None: load()
+        else: t.join()
+        if 'err' in out: raise out['err']
+        return out['mod']
+
+def _ort_version():
+    "The installed onnxruntime's version (from its package's metadata: nothing imported), or `None` when it is not installed"
+    if importlib.util.find_spec('onnxruntime') is None: return None
+    for dist in ('onnxruntime', 'onnxruntime-gpu', 'onnxruntime-openvino', 'onnxruntime-directml'):
+        try: return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError: pass
+    return 'unknown'
 
 _BUILDING = threading.Lock()
 
@@ -182,10 +196,11 @@ def inference_model(learn, size:int=None,
             try:
                 with torch.no_grad():
                     graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
-                    ort = importlib.util.find_spec('onnxruntime') is not None
+                    ort = _ort_version()
                     if ort: graphs['onnxruntime'] = lambda: OrtGraph(m, x[:2])
-                    _, fast = _faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px{' onnxruntime' if ort else ''}", graphs, x)
-                    if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
+                    _, fast = _faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px{f' onnxruntime {ort}' if ort else ''}", graphs, x)
+                    with torch_threads(1):  # as `predict_files`' threads run it (an onnxruntime graph makes a session per thread count)
+                        if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
             except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
             cache[int8] = (key, None if fast is m else fast)  # beside the model, not on the learner: an exported learner stays as it was; never the model itself (the weak key would never go)
     return m if fast is None else fast

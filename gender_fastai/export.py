@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['INT8_IMAGES', 'INT8_TOLERANCE', 'export_learner', 'model_meta', 'int8_calibration', 'save_model', 'PoolMatrix',
-           'exportable', 'export_onnx']
+           'exportable', 'onnx_bytes', 'export_onnx']
 
 # %% ../nbs/06_export.ipynb #a3da8ed0
-import copy, json, warnings
+import io, copy, json, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import gender_fastai
@@ -123,6 +123,18 @@ def exportable(model:nn.Module, size:int):
             setattr(model.get_submodule(parent) if parent else model, attr, PoolMatrix(tuple(i), tuple(o)))
     return model
 
+def onnx_bytes(net:nn.Module, x, opset:int=17, names=('x', 'y')):
+    "`net` exported to ONNX by torch's TorchScript exporter on example batch `x` (any batch size runs), as bytes; its warnings, and the whole graph it prints to stdout where it fails, kept quiet"
+    b, log = io.BytesIO(), torch._C._jit_onnx_log
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter('ignore')  # the exporter's notes on traced shapes
+        try:
+            torch._C._jit_onnx_log = lambda *a: None
+            torch.onnx.export(net.eval(), (x,), b, dynamo=False, opset_version=opset, input_names=[names[0]], output_names=[names[1]],
+                              dynamic_axes={names[0]: {0: 'n'}, names[1]: {0: 'n'}})
+        finally: torch._C._jit_onnx_log = log
+    return b.getvalue()
+
 def export_onnx(learn:Learner, path, opset:int=17):
     "Export `learn`'s model to ONNX with normalisation and softmax inside, its description in the metadata; atomic; returns `path`"
     try: import onnx
@@ -130,9 +142,7 @@ def export_onnx(learn:Learner, path, opset:int=17):
     meta = {k: v for k, v in model_meta(learn).items() if k != 'history'}
     net = _Deployable(exportable(copy.deepcopy(learn.model).cpu().float().to(memory_format=torch.contiguous_format), meta['size']), *meta['stats']).eval()
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        torch.onnx.export(net, (torch.rand(2, 3, meta['size'], meta['size']),), str(tmp), dynamo=False, opset_version=opset,
-                          input_names=['images'], output_names=['probabilities'], dynamic_axes={'images': {0: 'n'}, 'probabilities': {0: 'n'}})
-        om = onnx.load(str(tmp)); om.metadata_props.add(key=SAFE_FORMAT, value=json.dumps(meta)); onnx.save(om, str(tmp))
+    om = onnx.load_from_string(onnx_bytes(net, torch.rand(2, 3, meta['size'], meta['size']), opset, ('images', 'probabilities')))
+    om.metadata_props.add(key=SAFE_FORMAT, value=json.dumps(meta))
+    with atomic_path(path) as tmp: onnx.save(om, str(tmp))
     return path

@@ -24,8 +24,8 @@ from .faces import find_faces, face_box, face_chips, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
 from .models import int8_model
-from .learner import gender_learner, learn_history
-from .export import int8_calibration, _training_files
+from .learner import gender_learner, learn_history, network_key
+from .export import int8_calibration, _training_files, onnx_bytes
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
 # shape tests inside them (the face ResNet pads mismatched shortcuts) are not for the user. Set once: not thread-safe per call.
@@ -157,16 +157,7 @@ class OrtGraph:
     "Network `m` exported to ONNX in memory and run by onnxruntime on the CPU; called like `m` on a torch batch, with as many threads as torch has at the call"
     def __init__(self, m:nn.Module, x): # An example batch (any batch size runs)
         onnxruntime = _onnxruntime()  # here: a missing onnxruntime fails the build, and the graph is not a candidate
-        b = io.BytesIO()
-        log = torch._C._jit_onnx_log  # where the exporter fails (e.g. AlexNet's pooling at 64 px) it prints the whole graph to stdout
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            warnings.simplefilter('ignore')  # the exporter's notes on traced shapes
-            try:
-                torch._C._jit_onnx_log = lambda *a: None
-                torch.onnx.export(m.eval(), (x.clone().contiguous(),), b, dynamo=False, opset_version=17, input_names=['x'], output_names=['y'],
-                                  dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}})
-            finally: torch._C._jit_onnx_log = log
-        self.onnx, self.ort, self.sessions, self.lock = b.getvalue(), onnxruntime, {}, threading.Lock()
+        self.onnx, self.ort, self.sessions, self.lock = onnx_bytes(m, x.clone().contiguous()), onnxruntime, {}, threading.Lock()
     def session(self, threads:int):
         "The session running on `threads` threads, made once (sessions are safe to share between threads)"
         with self.lock:
@@ -198,7 +189,7 @@ def inference_model(learn, size:int=None,
                     graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
                     ort = _ort_version()
                     if ort: graphs['onnxruntime'] = lambda: OrtGraph(m, x[:2])
-                    _, fast = _faster_graph(f"{type(m).__name__} {sum(p.numel() for p in m.parameters())} {size}px{f' onnxruntime {ort}' if ort else ''}", graphs, x)
+                    _, fast = _faster_graph(f"{network_key(m)} {size}px{f' onnxruntime {ort}' if ort else ''}", graphs, x)
                     with torch_threads(1):  # as `predict_files`' threads run it (an onnxruntime graph makes a session per thread count)
                         if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
             except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is

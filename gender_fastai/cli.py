@@ -52,6 +52,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           weights:str=None, # AlexNet: start from ImageNet weights, 'DEFAULT' (download once) or a local .pth file
           backbone:str=None, # transfer: dlib-gender (default), alexnet, or a model file of this library
           weighted:bool=False, # Weigh the loss by inverse class frequency
+          smooth:float=None, # Label smoothing of the loss, 0 to below 1 (default: 0.1 for faceresnet trained on one --data, else 0)
           best:bool=False, # Export the epoch with the best validation loss, not the last
           fp32:bool=False, # Train in float32 even on a CPU with native bfloat16 (default there: bf16 autocast)
           seed:int=42, # Random seed
@@ -79,7 +80,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if width is not None: kw['width'] = parse_width(width)
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
                                  save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
-                                 photo_aug=photo_aug, occlude=occlude, balance=balance, **kw)
+                                 photo_aug=photo_aug, occlude=occlude, balance=balance, smooth=smooth, **kw)
         except KeyboardInterrupt:
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)

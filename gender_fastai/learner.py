@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'cpu_bf16', 'network_key', 'bf16_wins',
            'CPUBf16', 'Arch', 'backbone', 'get_arch', 'arch_stats', 'model_from_meta', 'model_file_body',
-           'class_weights', 'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history', 'epoch_printer',
-           'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy', 'body_features', 'feature_photo_aug',
-           'FeatureDL', 'head_on_features', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
+           'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history',
+           'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy', 'body_features',
+           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'n_sources', 'train_model', 'fit_stage',
+           'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, inspect, json, tempfile, time, torch, torch.nn as nn, pandas as pd
@@ -109,6 +110,7 @@ class Arch:
     doc: str = ''
     defaults: dict = None # Model options a new learner gets unless given (recorded in its model files, which rebuild with exactly what they recorded)
     features: bool = False # Train the head on the frozen body's features, computed once (`head_on_features`), instead of on images every epoch
+    smooth: float = 0. # Label smoothing of the loss when trained on one source (`train_model`); several sources: 0 unless asked
 
 # %% ../nbs/05_learner.ipynb #abf39467
 def _alexnet_stats(weights=None, **kwargs): return imagenet_stats if weights is not None and weights is not False else None
@@ -148,7 +150,7 @@ ARCHS = {
     'faceresnet': Arch(_face_model, 150, 64, 1e-3, lambda **kw: dlib_face_stats(), transfer_split, frozen=True, align=0.25, structure=_face_structure,
                        doc="dlib's face-recognition ResNet (CC0, read from its own file), frozen, on aligned face chips, with a new dense head on its 256 pooled features (`descriptor=True`: "
                            "on its 128-number descriptor) and the 16-number bottleneck of dlib's gender network on the same chip (`gender_net=False`: without it)",
-                       defaults=dict(descriptor=False, gender_net=True), features=True),
+                       defaults=dict(descriptor=False, gender_net=True), features=True, smooth=0.1),
 }
 "The architectures `gender_learner` builds, by name: an `Arch` each"
 
@@ -194,11 +196,16 @@ def class_weights(dls):
     return (len(ys) / (len(counts) * counts))
 
 # %% ../nbs/05_learner.ipynb #39131de6
+def check_smooth(smooth:float):
+    "A clear error unless label smoothing `smooth` is from 0 to below 1"
+    if not 0 <= smooth < 1: raise GenderError(f"smooth={smooth}: label smoothing is a number from 0 (off) to below 1, e.g. 0.1.")
+
 def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
                    arch:str='resnet9', # A key of `ARCHS`
                    wd:float=1e-4, # Weight decay (decoupled, AdamW-style)
                    clip:float=0.1, # Max gradient norm; `None` turns clipping off
                    weighted:bool=False, # Weigh the loss by inverse class frequency
+                   smooth:float=0., # Label smoothing of the cross-entropy (0: off; e.g. 0.1 for noisy labels)
                    opt_func=fused_adamw, cbs=None,
                    arch_defaults:bool=True, # Fill in the architecture's `defaults` (e.g. ResNet9's width); `False`: the model class's own, as a model file recorded them
                    **kwargs):
@@ -214,7 +221,8 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     except TypeError as e:
         if 'unexpected keyword argument' not in str(e): raise
         raise GenderError(f"{arch} does not take {str(e).split('argument ')[-1]} (its options: see ARCHS[{arch!r}].doc).") from None
-    loss = CrossEntropyLossFlat(weight=class_weights(dls).to(dls.device) if weighted else None)
+    check_smooth(smooth)
+    loss = CrossEntropyLossFlat(weight=class_weights(dls).to(dls.device) if weighted else None, label_smoothing=float(smooth))
     cbs = [*([GradientClip(clip)] if clip else []), *L(cbs)]
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
@@ -368,6 +376,11 @@ DEFAULT_ARCH = 'transfer'
 DEFAULT_EPOCHS = 11
 "Epochs of `train_model` and `gender_fastai_train` unless given (`bench/train.py`)"
 
+def n_sources(data):
+    "How many sources `train_model`'s `data` holds: a list of folders or names, an items table's `source` values, else 1"
+    if isinstance(data, pd.DataFrame): return data.source.nunique() if 'source' in data and len(data) else 1
+    return 1 if isinstance(data, (str, Path)) else len(L(data))
+
 def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by `load_sources`), or an items table
                 arch:str=DEFAULT_ARCH, size:int=None, epochs:int=DEFAULT_EPOCHS, lr:float=None, # Size and learning rate: the architecture's defaults
                 bs:int=128, seed:int=42,
@@ -383,6 +396,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`; with `features`, photometric views computed once); `None`: the architecture's default
                 occlude:float=0., # Share of training images with an occluding rectangle (`data.occlude`; with `features`, an occluded view of each, computed once, about half as many rows occluded)
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
+                smooth:float=None, # Label smoothing of the loss; `None`: the architecture's (`Arch.smooth`: 0.1 for `faceresnet`) on one source, 0 on several
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
                 log=None, # Append a row for this run to this CSV file
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
@@ -393,15 +407,18 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
     features = bool(a.features) if features is None else features
+    if smooth is None: smooth = a.smooth if n_sources(data) == 1 else 0.
+    check_smooth(smooth)  # before any data is read
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
                   **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
+                  **({'smooth': smooth} if smooth else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
     dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, **kwargs)
-    learn = gender_learner(dls, arch, weighted=weighted, cbs=cbs, **kwargs)
+    learn = gender_learner(dls, arch, weighted=weighted, smooth=smooth, cbs=cbs, **kwargs)
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
     features = features and cache  # features are computed from the cached images
     if bf16 is None: bf16 = not features and default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {network_key(learn.model)} parameters")

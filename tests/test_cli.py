@@ -51,6 +51,7 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
     (['--out', '/tmp'], '--out /tmp is a folder'),
     (['--data', 'typo/faces'], 'typo/faces: no such local folder; as a Kaggle dataset: '),
     (['--occlude', '2'], 'occlude=2.0: it is the share of training images with an occluding rectangle, a number from 0 to 1'),
+    (['--smooth', '1'], 'smooth=1.0: label smoothing is a number from 0 (off) to below 1'),
 ])
 def test_train_bad_input_one_line(args, message, small_dataset):
     r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
@@ -140,6 +141,7 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
     import pandas as pd
     runs = pd.read_csv(tmp_path/'runs.csv')
     assert runs.arch.tolist() == ['transfer'] and runs.occlude.tolist() == [0.5]  # the default architecture (learner.DEFAULT_ARCH); the option recorded
+    assert 'smooth' not in runs.columns  # several sources: no label smoothing unless asked (one source: 0.1, learner.train_model)
 
 def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
     "--uncertain T: answers below T become `uncertain`, the others are unchanged"

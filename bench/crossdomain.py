@@ -35,7 +35,7 @@ def probs(model, arr, mean, std):
 def main(epochs:int=20, unfreeze:int=2, alphas:str='0,1', lr:float=2e-3, seed:int=42, face_only:bool=False):
     warnings.simplefilter('ignore')
     t = time.time()
-    learn = train_model(sample_data('gender-sample'), 'faceresnet', epochs=epochs, lr=lr, bs=64, seed=seed, bf16=False, descriptor=False, gender_net=not face_only)
+    learn = train_model(sample_data('gender-sample'), 'faceresnet', epochs=epochs, lr=lr, bs=64, seed=seed, bf16=False, smooth=0, descriptor=False, gender_net=not face_only)
     frozen = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
     fine_tune_all(learn, unfreeze, lr)
     tuned = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}

@@ -7,8 +7,8 @@ __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup
            'CPUBf16', 'Arch', 'backbone', 'get_arch', 'arch_stats', 'model_from_meta', 'model_file_body',
            'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history',
            'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy', 'body_features',
-           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'n_sources', 'train_model', 'fit_stage',
-           'no_augmentation', 'two_stage', 'transfer_fit']
+           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'n_sources', 'default_smooth', 'train_model',
+           'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, inspect, json, tempfile, time, torch, torch.nn as nn, pandas as pd
@@ -210,6 +210,7 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
                    arch_defaults:bool=True, # Fill in the architecture's `defaults` (e.g. ResNet9's width); `False`: the model class's own, as a model file recorded them
                    **kwargs):
     "A fastai `Learner` for architecture `arch` with AdamW, weight decay, gradient clipping and the metrics; frozen body for pretrained ones"
+    check_smooth(smooth)  # before any weights are read
     a, size = get_arch(arch), dls_size(dls)
     check_size(arch, size, a.min_size)
     lkw = {k: v for k, v in kwargs.items() if k in inspect.signature(Learner).parameters}
@@ -221,7 +222,6 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     except TypeError as e:
         if 'unexpected keyword argument' not in str(e): raise
         raise GenderError(f"{arch} does not take {str(e).split('argument ')[-1]} (its options: see ARCHS[{arch!r}].doc).") from None
-    check_smooth(smooth)
     loss = CrossEntropyLossFlat(weight=class_weights(dls).to(dls.device) if weighted else None, label_smoothing=float(smooth))
     cbs = [*([GradientClip(clip)] if clip else []), *L(cbs)]
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
@@ -280,14 +280,16 @@ class EpochCheckpoint(Callback):
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
 
 # %% ../nbs/05_learner.ipynb #2e056504
+_UNSET = {'smooth': 0.}  # what a setting missing from a run's settings means (left out when off; checkpoints made before it existed)
+
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"
     path = Path(path)
     if not path.is_file(): raise GenderError(f"Nothing to resume: no checkpoint at {path}. Train without --resume.")
     try: state = torch.load(path, map_location=default_device(), weights_only=False)  # optimizer state on the training device
     except Exception as e: raise GenderError(f"{path} is not a readable checkpoint ({type(e).__name__}); delete it and train without --resume.") from None
-    keys = set(config) | set(state['config'])
-    diff = {k: (state['config'].get(k), config.get(k)) for k in sorted(keys) if state['config'].get(k) != config.get(k)}
+    keys, get = set(config) | set(state['config']), lambda c, k: c.get(k, _UNSET.get(k))
+    diff = {k: (get(state['config'], k), get(config, k)) for k in sorted(keys) if get(state['config'], k) != get(config, k)}
     if diff: raise GenderError(f"{path} was made with other settings {({k: a for k, (a, b) in diff.items()})}: resume with those, or train afresh without --resume.")
     return state
 
@@ -378,8 +380,12 @@ DEFAULT_EPOCHS = 11
 
 def n_sources(data):
     "How many sources `train_model`'s `data` holds: a list of folders or names, an items table's `source` values, else 1"
-    if isinstance(data, pd.DataFrame): return data.source.nunique() if 'source' in data and len(data) else 1
+    if isinstance(data, pd.DataFrame): return (data.source.nunique() or 1) if 'source' in data else 1
     return 1 if isinstance(data, (str, Path)) else len(L(data))
+
+def default_smooth(arch:str, data):
+    "Label smoothing `train_model` uses unless given: the architecture's (`Arch.smooth`) for one source, 0 for several (measured: see \"Label smoothing\")"
+    return get_arch(arch).smooth if n_sources(data) == 1 else 0.
 
 def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by `load_sources`), or an items table
                 arch:str=DEFAULT_ARCH, size:int=None, epochs:int=DEFAULT_EPOCHS, lr:float=None, # Size and learning rate: the architecture's defaults
@@ -407,7 +413,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
     features = bool(a.features) if features is None else features
-    if smooth is None: smooth = a.smooth if n_sources(data) == 1 else 0.
+    if smooth is None: smooth = default_smooth(arch, data)
     check_smooth(smooth)  # before any data is read
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),

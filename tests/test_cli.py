@@ -141,7 +141,6 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
     import pandas as pd
     runs = pd.read_csv(tmp_path/'runs.csv')
     assert runs.arch.tolist() == ['transfer'] and runs.occlude.tolist() == [0.5]  # the default architecture (learner.DEFAULT_ARCH); the option recorded
-    assert 'smooth' not in runs.columns  # several sources: no label smoothing unless asked (one source: 0.1, learner.train_model)
 
 def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
     "--uncertain T: answers below T become `uncertain`, the others are unchanged"

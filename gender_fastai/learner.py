@@ -280,7 +280,7 @@ class EpochCheckpoint(Callback):
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
 
 # %% ../nbs/05_learner.ipynb #2e056504
-_UNSET = {'smooth': 0.}  # what a setting missing from a run's settings means (left out when off; checkpoints made before it existed)
+_UNSET = dict(smooth=0., occlude=0., balance=False, features=False, bf16=False)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
 
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"

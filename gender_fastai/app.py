@@ -27,7 +27,7 @@ MAX_FILES = 50
 CROP = 'The photo is one face crop'
 "Mode: classify the whole photo as one face crop (as the training images are)"
 FIND = 'Find every face in the photo'
-"Mode: find the faces with dlib's detector and classify each"
+"Mode: find the faces with the face finder and classify each"
 COLOURS = {'female': (230, 60, 140), 'male': (40, 120, 230)}
 "Box colour of each class in the annotated photo"
 
@@ -97,7 +97,7 @@ def label_faces(model, img, mode:str=FIND):
         faces = whole_photo(model, img)
         note = '' if mode == CROP else " (no face detector is installed, so the whole photo was classified as one face crop: pip install dlib-bin to find faces)"
         return faces, _summary(faces) + note
-    faces = predict_faces(model, img, detector=det)[FACE_COLUMNS].round({'probability': 4})
+    faces = predict_faces(model, img)[FACE_COLUMNS].round({'probability': 4})  # the face finder, as `gender_fastai_predict --faces`
     if not len(faces): return faces, f"No face found in this photo. If it is already a cropped face, choose '{CROP}'."
     return faces, _summary(faces)
 

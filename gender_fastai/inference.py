@@ -195,14 +195,17 @@ def inference_model(learn, size:int=None,
     return m if fast is None else fast
 
 # %% ../nbs/07_inference.ipynb #6a434d39
+def _inputs(imgs, size:int, align:float, ready:bool):
+    "`uint8` array `(n, size, size, 3)` of what the model sees of `imgs` (paths, bytes, PIL images; with `ready`, model inputs, also `uint8` arrays)"
+    ims = [im if isinstance(im, (Image.Image, np.ndarray)) else open_face(im, draft=input_draft(size, align)) for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]
+    return np.stack([im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, size, align)) for im in ims])
+
 def fast_probs(learn:Learner, imgs, tta:bool=False,
                ready:bool=False, # `imgs` are already model inputs (e.g. chips from `faces.face_chips`, or the `uint8` array of `core.squished`)
                int8:bool=False): # Run the int8 network (`inference_model`)
     "Class probabilities for images `imgs` (paths, bytes or PIL images) in one batch, without a `DataLoader`"
     size, (mean, std), align = dls_size(learn.dls), dls_stats(learn.dls), dls_align(learn.dls)
-    ims = [im if isinstance(im, (Image.Image, np.ndarray)) else open_face(im, draft=input_draft(size, align)) for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]
-    ims = [im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, size, align)) for im in ims]
-    x = torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).float().div_(255)
+    x = torch.from_numpy(_inputs(imgs, size, align, ready)).permute(0, 3, 1, 2).float().div_(255)
     x = ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])
     dev = next(learn.model.parameters()).device
     x_fmt = torch.contiguous_format if int8 else torch.channels_last
@@ -314,9 +317,7 @@ class OnnxModel:
         self.path, self.meta, self.size, self.classes = path, meta, meta['size'], meta['classes']
     def batch(self, files, ready:bool=False):
         "Files (or PIL images; with `ready`, also `uint8` arrays) as the network's input (`faces.model_input`: squished or aligned), 0-1, NCHW float32"
-        ims = [f if isinstance(f, (Image.Image, np.ndarray)) else open_face(f, draft=input_draft(self.size, self.meta.get('align'))) for f in files]
-        ims = [im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, self.size, self.meta.get('align'))) for im in ims]
-        return np.ascontiguousarray(np.stack(ims).transpose(0, 3, 1, 2).astype(np.float32) / 255)
+        return np.ascontiguousarray(_inputs(files, self.size, self.meta.get('align'), ready).transpose(0, 3, 1, 2).astype(np.float32) / 255)
     def probs(self, files, bs:int=64, tta:bool=False, ready:bool=False):
         "Class probabilities `(n, n_classes)` for image `files`"
         out = []

@@ -132,12 +132,12 @@ def _transfer_model(n_out, size, backbone_source='dlib-gender', weights=None, tr
     return TransferNet(backbone(backbone_source, weights, trust)[0], n_out, size, **kwargs)
 def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, **kwargs): return backbone(backbone_source, weights, trust)[1]
 
-def _face_body(size, descriptor, gender_net, weights:bool):
-    "The face-recognition ResNet, beside the gender network when `gender_net`; with dlib's weights, or the bare structure"
-    face = dlib_face_resnet(descriptor=descriptor) if weights else DlibFaceResNet(descriptor)
+def _face_body(size, descriptor, gender_net, weights:bool, taps=()):
+    "The face-recognition ResNet (with the pooled outputs of blocks `taps`), beside the gender network when `gender_net`; with dlib's weights, or the bare structure"
+    face = dlib_face_resnet(descriptor=descriptor, taps=taps) if weights else DlibFaceResNet(descriptor, taps)
     return FaceGenderNet(face, dlib_gender_features(weights), size) if gender_net else face
-def _face_model(n_out, size, descriptor=True, gender_net=False, **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, True), n_out, size, **kwargs)
-def _face_structure(n_out, size, descriptor=True, gender_net=False, **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, False), n_out, size, **kwargs)
+def _face_model(n_out, size, descriptor=True, gender_net=False, taps=(), **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, True, taps), n_out, size, **kwargs)
+def _face_structure(n_out, size, descriptor=True, gender_net=False, taps=(), **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, False, taps), n_out, size, **kwargs)
 
 ARCHS = {
     'resnet9': Arch(lambda n_out, size, **kw: ResNet9(n_out, **kw), 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 20 (`width=`: one number, or the four stage widths)', defaults=dict(width=20)),
@@ -148,9 +148,9 @@ ARCHS = {
     'transfer': Arch(_transfer_model, 32, 16, 1e-3, _transfer_stats, transfer_split, frozen=True,
                      doc="Frozen pretrained backbone (`backbone_source`: dlib-gender, alexnet, or a model file) with a new dense head"),
     'faceresnet': Arch(_face_model, 150, 64, 1e-3, lambda **kw: dlib_face_stats(), transfer_split, frozen=True, align=0.25, structure=_face_structure,
-                       doc="dlib's face-recognition ResNet (CC0, read from its own file), frozen, on aligned face chips, with a new dense head on its 256 pooled features (`descriptor=True`: "
-                           "on its 128-number descriptor) and the 16-number bottleneck of dlib's gender network on the same chip (`gender_net=False`: without it)",
-                       defaults=dict(descriptor=False, gender_net=True), features=True, smooth=0.1),
+                       doc="dlib's face-recognition ResNet (CC0, read from its own file), frozen, on aligned face chips, with a new dense head (512 units, dropout 0.5) on its 256 pooled features (`descriptor=True`: "
+                           "on its 128-number descriptor), the averaged outputs of its blocks 9 and 12 (`taps`) and the 16-number bottleneck of dlib's gender network on the same chip (`gender_net=False`: without it)",
+                       defaults=dict(descriptor=False, gender_net=True, taps=(9, 12), hidden=512, p_drop=0.5), features=True, smooth=0.1),
 }
 "The architectures `gender_learner` builds, by name: an `Arch` each"
 

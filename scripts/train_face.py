@@ -1,6 +1,6 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude P] [--balance] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
@@ -79,7 +79,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{GENDER_NET if cfg['gender_net'] else ''}, "
         f"with a new dense head (BN, dropout {cfg['p_drop']:g}, {cfg['hidden']} ReLU units, BN, dropout {cfg['p_drop']:g}, 2 outputs) on {'their' if cfg['gender_net'] else 'its'} "
         f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}"
-        f"{', the face network blocks ' + cfg['taps'].replace(',', ' and ') + chr(39) + 's outputs averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}; "
+        f"{', the outputs of the face network' + chr(39) + 's blocks ' + cfg['taps'].replace(',', ' and ') + ' averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}; "
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
@@ -104,7 +104,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "for decisions about people.", ""])
 
 @call_parse
-def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, occlude:float=0., balance:bool=False,
+def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, occlude:float=0.7, balance:bool=False, # occlude: the share of training chips with an occluded view (0: none)
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
          taps:str='9,12', # Blocks of the face network whose averaged outputs the head reads too ('': none, the bundled model before)

@@ -7,11 +7,11 @@ __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup
            'CPUBf16', 'Arch', 'backbone', 'get_arch', 'arch_stats', 'model_from_meta', 'model_file_body',
            'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history',
            'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy', 'body_features',
-           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'n_sources', 'default_smooth', 'train_model',
-           'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
+           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'teacher_probs', 'distil_targets', 'SoftTargets',
+           'n_sources', 'default_smooth', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
-import contextlib, copy, csv, datetime, inspect, json, tempfile, time, torch, torch.nn as nn, pandas as pd
+import contextlib, copy, csv, datetime, inspect, json, tempfile, time, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
 from dataclasses import dataclass
 from pathlib import Path
 from fastcore.all import *
@@ -28,7 +28,7 @@ from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
 from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name
-from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL
+from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array
 from .models import *
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
 
@@ -280,7 +280,7 @@ class EpochCheckpoint(Callback):
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
 
 # %% ../nbs/05_learner.ipynb #2e056504
-_UNSET = dict(smooth=0., occlude=0., balance=False, features=False, bf16=False)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
+_UNSET = dict(smooth=0., occlude=0., balance=False, features=False, bf16=False, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
 
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"
@@ -372,6 +372,33 @@ def head_on_features(learn, dls=None, # `cached_dls` (default: `learn.dls`)
         learn.freeze()  # the whole model again, body frozen, a fresh optimiser
 
 
+# %% ../nbs/05_learner.ipynb #0322aff2
+def teacher_probs(teacher:Learner, # A trained model of this library, e.g. `inference.open_model('gender_faceresnet')`
+                  paths, # Image files
+                  vocab): # The classes in the order of the student's outputs
+    "Probabilities `(n, classes)` that `teacher` gives the images `paths`, each the mean over the image and its mirror image, read the teacher's way from the pre-resized cache"
+    tv = list(getattr(getattr(teacher, 'dls', None), 'vocab', None) or [])
+    if not isinstance(getattr(teacher, 'model', None), nn.Module) or sorted(tv) != sorted(vocab):
+        raise GenderError(f"A teacher is a trained model of this library (a Learner) with the classes {list(vocab)}: not {type(teacher).__name__} with {tv}.")
+    m, stats = teacher.model.to(default_device()), dls_stats(teacher.dls)
+    x = torch.tensor(resized_array(list(paths), dls_size(teacher.dls), align=dls_align(teacher.dls)))  # a copy of the memory-mapped cache
+    p = (body_features(m, x, stats).softmax(1) + body_features(m, x, stats, flip=True).softmax(1)) / 2
+    return p[:, [tv.index(c) for c in vocab]]
+
+def distil_targets(labels, probs, distil:float=0.5):
+    "Soft training targets: `distil` of the teacher's `probs`, the rest the one-hot integer `labels`"
+    if not 0 <= distil <= 1: raise GenderError(f"distil={distil}: it is the teacher's weight in the training targets, a number from 0 to 1.")
+    return (1 - distil) * F.one_hot(torch.as_tensor(labels).long(), probs.shape[1]).float() + distil * probs.float()
+
+class SoftTargets:
+    "The loss `loss` (a fastai `CrossEntropyLossFlat`) that also takes targets that are rows of class probabilities (its class weights and label smoothing apply to both)"
+    def __init__(self, loss): self.loss = loss
+    def __call__(self, pred, targ):
+        if not targ.is_floating_point(): return self.loss(pred, targ)
+        return self.loss.func(pred.float(), targ.as_subclass(torch.Tensor).float())
+    def activation(self, x): return self.loss.activation(x)
+    def decodes(self, x): return self.loss.decodes(x)
+
 # %% ../nbs/05_learner.ipynb #c65a1f65
 DEFAULT_ARCH = 'transfer'
 "Architecture of `train_model` and `gender_fastai_train` unless given: dlib's gender network, pretrained on faces, frozen, with a new head (`bench/train.py` on 2 CPU cores: 97.2% on gender-sample/Validation in about 2.5 minutes, against 96.9% in 5-7 minutes for ResNet9 from scratch)"
@@ -404,6 +431,8 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
                 smooth:float=None, # Label smoothing of the loss; `None`: the architecture's (`Arch.smooth`: 0.1 for `faceresnet`) on one source, 0 on several
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
+                teacher=None, # A trained model (`Learner`) whose probabilities for each training image, computed once (`teacher_probs`), the model learns too
+                distil:float=0.5, # With `teacher`: its weight in the training targets, the labels the rest (`distil_targets`)
                 log=None, # Append a row for this run to this CSV file
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
@@ -414,11 +443,12 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
     features = bool(a.features) if features is None else features
     if smooth is None: smooth = default_smooth(arch, data)
+    if teacher is not None: distil_targets([0], torch.ones(1, 2) / 2, distil)  # a clear error before any data is read
     check_smooth(smooth)  # before any data is read
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
                   **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
-                  **({'smooth': smooth} if smooth else {}),
+                  **({'smooth': smooth} if smooth else {}), **({'teacher': network_key(teacher.model), 'distil': distil} if teacher is not None else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
@@ -433,7 +463,13 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     fit_cbs = [*([EpochCheckpoint(checkpoint, config, history)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     best_dir = tempfile.TemporaryDirectory() if save_best else contextlib.nullcontext()
     if not progress: learn.logger = epoch_printer(learn)
+    if teacher is not None and not cache: raise GenderError("A teacher's probabilities are computed once for the pre-resized cache: train with cache=True (it needs size x size x 3 bytes per training image).")
     fit_dls = cached_dls(dls) if cache else dls  # the learner keeps the file-based `dls`: export and predict read files
+    loss = learn.loss_func
+    if teacher is not None:
+        t1 = time.time(); fit_dls.train.y = distil_targets(fit_dls.train.y, teacher_probs(teacher, dls.train.dataset.items.path, dls.vocab), distil)
+        learn.loss_func = SoftTargets(loss)
+        print(f"the teacher's probabilities, computed once: {len(fit_dls.train.y):,} training images and their mirror images, {time.time() - t1:.0f} s", flush=True)
     t0 = time.time()
     try:
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
@@ -442,7 +478,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
             with head_on_features(learn, photo_aug=aug, occlude=occlude) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
                 if state: learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])
                 learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
-    finally: learn.logger, learn.model_dir, learn.dls = print, 'models', dls  # a closure would not pickle into the export
+    finally: learn.logger, learn.model_dir, learn.dls, learn.loss_func = print, 'models', dls, loss  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
     learn.split = dict(seed=seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
     if (acc := source_accuracy(learn, fit_dls.valid)):

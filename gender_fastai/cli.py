@@ -64,7 +64,9 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           align:float=None, # Train on aligned face chips with this padding, e.g. 0.25 (default: the architecture's)
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet: a photometric view of each chip, computed once); 0: off (default: the architecture's)
           occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once, about half as many rows); 0: off
-          balance:bool=False): # With several --data: draw batches with equal weight per (source, class)
+          balance:bool=False, # With several --data: draw batches with equal weight per (source, class)
+          teacher:str=None, # A model that the new one learns from as well as from the labels (distillation): a model file or a bundled model, e.g. gender_faceresnet
+          distil:float=None): # With --teacher: its weight in the training targets, 0-1, the labels the rest (default 0.5)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model, DEFAULT_EPOCHS, DEFAULT_ARCH
     from gender_fastai.models import parse_width
@@ -78,6 +80,11 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if weights is not None and given is None and backbone != 'alexnet': raise GenderError(f"--weights is AlexNet's option: add --arch alexnet or --backbone alexnet (the default architecture is {DEFAULT_ARCH}).")
         check_train_args(epochs, size, out, arch)
         if width is not None: kw['width'] = parse_width(width)
+        if distil is not None and teacher is None: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")
+        if distil is not None: kw['distil'] = distil
+        if teacher is not None:
+            from gender_fastai.inference import open_model
+            kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
                                  save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
                                  photo_aug=photo_aug, occlude=occlude, balance=balance, smooth=smooth, **kw)

@@ -52,6 +52,9 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
     (['--data', 'typo/faces'], 'typo/faces: no such local folder; as a Kaggle dataset: '),
     (['--occlude', '2'], 'occlude=2.0: it is the share of training images with an occluding rectangle, a number from 0 to 1'),
     (['--smooth', '1'], 'smooth=1.0: label smoothing is a number from 0 (off) to below 1'),
+    (['--teacher', 'gender_transfer', '--distil', '2'], "distil=2.0: it is the teacher's weight in the training targets, a number from 0 to 1"),
+    (['--teacher', '/no/such.safetensors'], '/no/such.safetensors: no such model file'),
+    (['--distil', '0.3'], '--distil is the teacher\'s weight in the training targets: add --teacher MODEL'),
 ])
 def test_train_bad_input_one_line(args, message, small_dataset):
     r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
@@ -141,6 +144,16 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
     import pandas as pd
     runs = pd.read_csv(tmp_path/'runs.csv')
     assert runs.arch.tolist() == ['transfer'] and runs.occlude.tolist() == [0.5]  # the default architecture (learner.DEFAULT_ARCH); the option recorded
+
+def test_train_with_teacher(small_dataset, tmp_path):
+    "--teacher: a bundled model's probabilities are learnt with the labels, the teacher (network and weights digest) and --distil are recorded"
+    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--bs', '40', '--teacher', 'gender_transfer', '--distil', '0.7', '--out', tmp_path/'m.safetensors')
+    assert r.returncode == 0, r.stderr
+    assert "the teacher's probabilities, computed once: 120 training images" in r.stdout, r.stdout
+    assert (tmp_path/'m.safetensors').is_file()
+    import pandas as pd
+    runs = pd.read_csv(tmp_path/'runs.csv')
+    assert runs.distil.tolist() == [0.7] and runs.teacher[0].startswith('TransferNet ') and len(runs.teacher[0].split()[-1]) == 16, runs.teacher[0]
 
 def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
     "--uncertain T: answers below T become `uncertain`, the others are unchanged"

@@ -65,6 +65,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet: a photometric view of each chip, computed once); 0: off (default: the architecture's)
           occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once, about half as many rows); 0: off
           balance:bool=False, # With several --data: draw batches with equal weight per (source, class)
+          unfreeze:float=None, # transfer, faceresnet: train the pretrained body too, at this share of --lr (e.g. 0.1); default: the head alone
           teacher:str=None, # A model that the new one learns from as well as from the labels (distillation): a model file or a bundled model, e.g. gender_faceresnet
           distil:float=None): # With --teacher: its weight in the training targets, 0-1, the labels the rest (default 0.5)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
@@ -82,6 +83,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if width is not None: kw['width'] = parse_width(width)
         if distil is not None and teacher is None: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")
         if distil is not None: kw['distil'] = distil
+        if unfreeze is not None: kw['unfreeze'] = unfreeze
         if teacher is not None:
             from gender_fastai.inference import open_model
             kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here

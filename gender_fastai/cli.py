@@ -65,11 +65,11 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet: a photometric view of each chip, computed once); 0: off (default: the architecture's)
           occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once, about half as many rows); 0: off
           balance:bool=False, # With several --data: draw batches with equal weight per (source, class)
-          unfreeze:float=None, # transfer, faceresnet: train the pretrained body too, at this share of --lr (e.g. 0.1); default: the head alone
+          unfreeze:float=None, # transfer, faceresnet: train the pretrained body too, at this share of --lr (e.g. 0.1; 0: frozen); default: the head alone
           teacher:str=None, # A model that the new one learns from as well as from the labels (distillation): a model file or a bundled model, e.g. gender_faceresnet
           distil:float=None): # With --teacher: its weight in the training targets, 0-1, the labels the rest (default 0.5)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
-    from gender_fastai.learner import train_model, DEFAULT_EPOCHS, DEFAULT_ARCH
+    from gender_fastai.learner import train_model, check_distil, DEFAULT_EPOCHS, DEFAULT_ARCH
     from gender_fastai.models import parse_width
     from gender_fastai.export import export_learner, save_model
     ckpt, epochs, given, arch = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs, arch, arch or DEFAULT_ARCH
@@ -81,9 +81,10 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if weights is not None and given is None and backbone != 'alexnet': raise GenderError(f"--weights is AlexNet's option: add --arch alexnet or --backbone alexnet (the default architecture is {DEFAULT_ARCH}).")
         check_train_args(epochs, size, out, arch)
         if width is not None: kw['width'] = parse_width(width)
-        if distil is not None and teacher is None: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")
-        if distil is not None: kw['distil'] = distil
+        if distil is not None and not teacher: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")
+        if distil is not None: check_distil(distil); kw['distil'] = distil  # before the teacher is opened
         if unfreeze is not None: kw['unfreeze'] = unfreeze
+        if teacher == '': raise GenderError("--teacher '': name a model file or a bundled model, e.g. --teacher gender_faceresnet, or leave the option out.")
         if teacher is not None:
             from gender_fastai.inference import open_model
             kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here

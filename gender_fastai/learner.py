@@ -417,7 +417,7 @@ DEFAULT_ARCH = 'transfer'
 DEFAULT_EPOCHS = 11
 "Epochs of `train_model` and `gender_fastai_train` unless given (`bench/train.py`)"
 
-_NO_CACHE_TEACHER = "A teacher's probabilities are computed once for the pre-resized cache: train with cache=True (it needs size x size x 3 bytes per training image)."
+_NO_CACHE_TEACHER = "A teacher's probabilities are computed once for the pre-resized cache: train with cache=True (it needs size x size x 3 bytes per training image; without it by choice, or above 2 GB: use a smaller --size / size, or fewer images)."
 
 def n_sources(data):
     "How many sources `train_model`'s `data` holds: a list of folders or names, an items table's `source` values, else 1"
@@ -456,9 +456,10 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
-    if unfreeze is not None:
+    if unfreeze is not None and not 0 <= unfreeze <= 1: raise GenderError(f"unfreeze={unfreeze}: it is the body's share of the learning rate, a number from 0 (frozen) to 1, e.g. 0.1.")
+    unfreeze = unfreeze or None  # 0: the body frozen, as without
+    if unfreeze:
         if not a.frozen: raise GenderError(f"unfreeze trains a frozen body with the head: {arch} has none, it trains whole.")
-        if not 0 < unfreeze <= 1: raise GenderError(f"unfreeze={unfreeze}: it is the body's share of the learning rate, a number above 0 and at most 1, e.g. 0.1.")
         if features: raise GenderError("features=True trains the head alone on the frozen body's features: not with unfreeze.")
         features = False
     features = bool(a.features) if features is None else features

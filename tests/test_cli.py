@@ -54,6 +54,8 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
     (['--smooth', '1'], 'smooth=1.0: label smoothing is a number from 0 (off) to below 1'),
     (['--teacher', 'gender_transfer', '--distil', '2'], "distil=2.0: it is the teacher's weight in the training targets, a number from 0 to 1"),
     (['--teacher', '/no/such.safetensors'], '/no/such.safetensors: no such model file'),
+    (['--teacher', ''], "--teacher '': name a model file or a bundled model"),
+    (['--unfreeze', '-1'], 'unfreeze=-1.0: it is the body'),
     (['--arch', 'resnet9', '--unfreeze', '0.1'], 'unfreeze trains a frozen body with the head: resnet9 has none'),
     (['--distil', '0.3'], '--distil is the teacher\'s weight in the training targets: add --teacher MODEL'),
 ])

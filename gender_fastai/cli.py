@@ -62,8 +62,8 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           resume:bool=False, # Continue an interrupted run from its checkpoint (`OUT.ckpt`)
           strict:bool=False, # Stop on unreadable training images instead of skipping them
           align:float=None, # Train on aligned face chips with this padding, e.g. 0.25 (default: the architecture's)
-          photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet: a photometric view of each chip, computed once); 0: off (default: the architecture's)
-          occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet: an occluded view of each chip, computed once, about half as many rows); 0: off
+          photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet with its head alone: a photometric view of each chip, computed once; with --unfreeze, per batch); 0: off (default: the architecture's)
+          occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet with its head alone: an occluded view of each chip, computed once, about half as many rows; with --unfreeze, per batch); 0: off
           balance:bool=False, # With several --data: draw batches with equal weight per (source, class)
           unfreeze:float=None, # transfer, faceresnet: train the pretrained body too, at this share of --lr (e.g. 0.1; 0: frozen); default: the head alone
           teacher:str=None, # A model that the new one learns from as well as from the labels (distillation): a model file or a bundled model, e.g. gender_faceresnet
@@ -109,6 +109,7 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             bs:int=64, # Batch size
             uncertain:float=None, # Answer `uncertain` when the top probability is below this (e.g. 0.8)
             int8:bool=False, # Run the model as int8 on the CPU (its stored calibration): about 3x faster model, probabilities within ~0.01
+            fp32:bool=False, # Run the model in float32 only (default: bf16 where this CPU runs it clearly faster, its unsure faces in float32; probabilities within 0.01)
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J, pandas as pd
@@ -119,8 +120,9 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
         m = open_model(model, trust=trust)
         if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
             raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")
-        if faces: res = predict_photos(m, files, int8=int8)
-        else: res = predict_files(m, files, bs=bs, progress=sys.stderr.isatty(), int8=int8)
+        bf16 = False if fp32 else None
+        if faces: res = predict_photos(m, files, int8=int8, bf16=bf16)
+        else: res = predict_files(m, files, bs=bs, progress=sys.stderr.isatty(), int8=int8, bf16=bf16)
         if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
         res = res.astype(object).where(res.notna(), None)
         if json: print(J.dumps(res.to_dict('records'), indent=1))

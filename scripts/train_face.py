@@ -1,12 +1,12 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
 model before), with a new dense head (512 units, dropout 0.5) on their 256 + 16 features and the averaged outputs of the face
 network's blocks 9 and 12 (128 + 256: `--taps`): 20 one-cycle epochs of the head with the body frozen, trained on the
-bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey; with `--occlude P`, also a view with a flat rectangle over P of them: `data.occlude`) (`--unfreeze N`: then N of the whole network at
+bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey; with `--occlude P`, also a view with a flat rectangle over P of them: `data.occlude`) (`--unfreeze_epochs N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
 utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
@@ -109,7 +109,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
          taps:str='9,12', # Blocks of the face network whose averaged outputs the head reads too ('': none, the bundled model before)
          hidden:int=512, p_drop:float=0.5, # The head's hidden units and dropout (128 and 0.25 before)
-         unfreeze:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
+         unfreeze_epochs:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
          out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv'):
     t = time.time()
     with warnings.catch_warnings():
@@ -117,13 +117,13 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
                             bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, descriptor=descriptor, gender_net=not face_only,
                             taps=tuple(int(i) for i in taps.split(',') if i.strip()), hidden=hidden, p_drop=p_drop)
-        if unfreeze: fine_tune_all(learn, unfreeze, lr)
+        if unfreeze_epochs: fine_tune_all(learn, unfreeze_epochs, lr)
     minutes = (time.time() - t) / 60
     path = save_model(learn, Path(out)/f'{name}.safetensors')
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)
-    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze,
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze_epochs,
                taps=taps, hidden=hidden, p_drop=p_drop)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

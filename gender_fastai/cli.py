@@ -65,6 +65,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           photo_aug:float=None, # Real-photo augmentation: probability of each step (rotation, light, blur, low resolution, JPEG) per image (faceresnet with its head alone: a photometric view of each chip, computed once; with --unfreeze, per batch); 0: off (default: the architecture's)
           occlude:float=0., # Share of training images with an occluding rectangle (sunglasses, a mask, a hand; faceresnet with its head alone: an occluded view of each chip, computed once, about half as many rows; with --unfreeze, per batch); 0: off
           balance:bool=False, # With several --data: draw batches with equal weight per (source, class)
+          age_balance:float=0., # Draw the training images that have an age (UTKFace) with weight (images of their age band and class) ** -AGE_BALANCE, each source's total kept, e.g. 0.5; 0: off
           unfreeze:float=None, # transfer, faceresnet: train the pretrained body too, at this share of --lr (e.g. 0.1; 0: frozen); default: the head alone
           teacher:str=None, # A model that the new one learns from as well as from the labels (distillation): a model file or a bundled model, e.g. gender_faceresnet
           distil:float=None): # With --teacher: its weight in the training targets, 0-1, the labels the rest (default 0.5)
@@ -90,7 +91,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
             kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here
         try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
                                  save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
-                                 photo_aug=photo_aug, occlude=occlude, balance=balance, smooth=smooth, **kw)
+                                 photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, smooth=smooth, **kw)
         except KeyboardInterrupt:
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)

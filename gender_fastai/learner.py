@@ -281,7 +281,7 @@ class EpochCheckpoint(Callback):
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
 
 # %% ../nbs/05_learner.ipynb #2e056504
-_UNSET = dict(smooth=0., occlude=0., balance=False, features=False, bf16=False, unfreeze=None, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
+_UNSET = dict(smooth=0., occlude=0., balance=False, age_balance=0., features=False, bf16=False, unfreeze=None, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
 
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"
@@ -443,6 +443,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 photo_aug:float=None, # Real-photo augmentation (`data.PhotoAug`; with `features`, photometric views computed once); `None`: the architecture's default
                 occlude:float=0., # Share of training images with an occluding rectangle (`data.occlude`; with `features`, an occluded view of each, computed once, about half as many rows occluded)
                 balance:bool=False, # Equal weight per (source, class) in training batches (`data.balance_weights`)
+                age_balance:float=0., # Training rows with an age drawn with weight (rows of their source, age band and class) ** -age_balance, each source's total kept (`data.balance_weights`; 0.5 for the bundled face model); 0: off
                 smooth:float=None, # Label smoothing of the loss; `None`: the architecture's (`Arch.smooth`: 0.1 for `faceresnet`) on one source, 0 on several
                 features:bool=None, # Train the head on the frozen body's features, computed once (`head_on_features`); `None`: the architecture's default
                 unfreeze:float=None, # Train a frozen architecture's body too, at this fraction of the rate (`slice(unfreeze * lr, lr)`, e.g. 0.1); `None`: the head alone
@@ -456,6 +457,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
+    if not 0 <= age_balance <= 1: raise GenderError(f"age_balance={age_balance}: it is the exponent of the age balancing, a number from 0 (off) to 1 (every age band and class of a source alike), e.g. 0.5.")
     if unfreeze is not None and not 0 <= unfreeze <= 1: raise GenderError(f"unfreeze={unfreeze}: it is the body's share of the learning rate, a number from 0 (frozen) to 1, e.g. 0.1.")
     unfreeze = unfreeze or None  # 0: the body frozen, as without
     if unfreeze:
@@ -470,13 +472,13 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     check_smooth(smooth)  # before any data is read
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
-                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'features': True} if features else {}),
+                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'age_balance': age_balance} if age_balance else {}), **({'features': True} if features else {}),
                   **({'smooth': smooth} if smooth else {}), **({'unfreeze': unfreeze} if unfreeze else {}), **({'teacher': teacher_key(teacher), 'distil': distil} if teacher is not None else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
-    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, **kwargs)
+    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, smooth=smooth, cbs=cbs, **kwargs)
     if unfreeze: learn.unfreeze(); lr = slice(unfreeze * lr, lr)  # discriminative rates: body, head
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9

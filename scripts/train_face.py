@@ -1,6 +1,6 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--age_balance 0.5] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
@@ -85,6 +85,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
         f"the head trained on the features of the frozen networks for each chip and its mirror image{' and a photometric view of each (`feature_photo_aug`: light, blur, low resolution, JPEG, rotation, grey; p=' + str(cfg['photo_aug']) + ' per step)' if cfg['photo_aug'] else ''}{' and a view with an occluding rectangle of a random colour over the middle of the face (sunglasses, a mask, a hand: `data.occlude`) on ' + format(cfg['occlude'], '.0%') + ' of them' if cfg['occlude'] else ''}, computed once (`learner.head_on_features`)"
         f"{', batches balanced per source and class' if cfg['balance'] else ''}"
+        f"{', the UTKFace rows drawn with weight (rows of their age band and class) ^ -' + format(cfg['age_balance'], 'g') + ' and UTKFace' + chr(39) + 's share kept (`--age_balance`: children and the old, rare in the training data, weigh more)' if cfg['age_balance'] else ''}"
         f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
         "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "
         "(4,800 UTKFace photos). Reproduce: `python scripts/train_face.py`.", "",
@@ -105,6 +106,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
 
 @call_parse
 def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=None, occlude:float=0.7, balance:bool=False, # occlude: the share of training chips with an occluded view (0: none)
+         age_balance:float=0.5, # UTKFace's training rows drawn with weight (rows of their age band and class) ** -age_balance (0: uniform, the bundled model before)
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
          taps:str='9,12', # Blocks of the face network whose averaged outputs the head reads too ('': none, the bundled model before)
@@ -115,7 +117,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
-                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, descriptor=descriptor, gender_net=not face_only,
+                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, descriptor=descriptor, gender_net=not face_only,
                             taps=tuple(int(i) for i in taps.split(',') if i.strip()), hidden=hidden, p_drop=p_drop)
         if unfreeze_epochs: fine_tune_all(learn, unfreeze_epochs, lr)
     minutes = (time.time() - t) / 60
@@ -123,7 +125,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)
-    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze_epochs,
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze_epochs,
                taps=taps, hidden=hidden, p_drop=p_drop)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

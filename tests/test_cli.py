@@ -58,6 +58,7 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
     (['--unfreeze', '-1'], 'unfreeze=-1.0: it is the body'),
     (['--arch', 'resnet9', '--unfreeze', '0.1'], 'unfreeze trains a frozen body with the head: resnet9 has none'),
     (['--distil', '0.3'], '--distil is the teacher\'s weight in the training targets: add --teacher MODEL'),
+    (['--age_balance', '2'], 'age_balance=2.0: it is the exponent of the age balancing, a number from 0 (off) to 1'),
 ])
 def test_train_bad_input_one_line(args, message, small_dataset):
     r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
@@ -137,8 +138,8 @@ def test_evaluate_bad_input_one_line(case, message, model, small_dataset, tmp_pa
     assert not (tmp_path/'report').exists()
 
 def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
-    "--data twice: the sources are merged, each judged on its own validation images, and the safe model file is written (with occluded training images too)"
-    r = run('gender_fastai_train', '--data', small_dataset, '--data', utk_small, '--epochs', '1', '--bs', '40', '--occlude', '0.5', '--out', tmp_path/'m.safetensors')
+    "--data twice: the sources are merged, each judged on its own validation images, and the safe model file is written (with occluded training images and the age balancing too)"
+    r = run('gender_fastai_train', '--data', small_dataset, '--data', utk_small, '--epochs', '1', '--bs', '40', '--occlude', '0.5', '--age_balance', '0.5', '--out', tmp_path/'m.safetensors')
     assert r.returncode == 0, r.stderr
     line = next(l for l in r.stdout.splitlines() if l.startswith('validation accuracy by source: '))
     assert f'{small_dataset.name} ' in line and f'{utk_small.name} ' in line, line
@@ -146,7 +147,7 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
     assert (tmp_path/'m.safetensors').is_file()
     import pandas as pd
     runs = pd.read_csv(tmp_path/'runs.csv')
-    assert runs.arch.tolist() == ['transfer'] and runs.occlude.tolist() == [0.5]  # the default architecture (learner.DEFAULT_ARCH); the option recorded
+    assert runs.arch.tolist() == ['transfer'] and runs.occlude.tolist() == [0.5] and runs.age_balance.tolist() == [0.5]  # the default architecture (learner.DEFAULT_ARCH); the options recorded
 
 def test_train_with_teacher(small_dataset, tmp_path):
     "--teacher: a bundled model's probabilities are learnt with the labels, the teacher (network and weights digest) and --distil are recorded"

@@ -110,7 +110,7 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             bs:int=64, # Batch size
             uncertain:float=None, # Answer `uncertain` when the top probability is below this (e.g. 0.8)
             int8:bool=False, # Run the model as int8 on the CPU (its stored calibration): about 3x faster model, probabilities within ~0.01
-            fp32:bool=False, # Run the model in float32 only (default: bf16 where this CPU runs it clearly faster, its unsure faces in float32; probabilities within 0.01)
+            fp32:bool=False, # Run the model in float32 only (default: bf16 where this CPU runs it clearly faster, its unsure faces in float32; measured within 0.01 of float32)
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J, pandas as pd

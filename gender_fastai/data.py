@@ -464,6 +464,8 @@ def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an it
     if stats is None: stats = image_stats(df.path[~df.is_valid], size, align=align)
     nw = default_workers() if num_workers is None else num_workers
     block = gender_block(size, stats, pad, align, photo_aug, occlude)
+    if age_balance and ('age' not in df or df.age[~df.is_valid].isna().all()):
+        raise GenderDataError(f"age_balance={age_balance} weighs training images by their age band, and none of these has an age (UTKFace file names carry one): leave it out.")
     if balance or age_balance: return block.weighted_dataloaders(df, wgts=balance_weights(df, balance, age_balance), bs=bs, num_workers=nw, **kwargs)
     return block.dataloaders(df, bs=bs, num_workers=nw, **kwargs)
 

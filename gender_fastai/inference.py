@@ -223,34 +223,43 @@ def _bf16_faster(fp32, bf16, x, rounds:int=3):
             for n, g in (('fp32', fp32), ('bf16', bf16)): t = time.perf_counter(); g(x); g(x); best[n] = min(best.get(n, 1e9), time.perf_counter() - t)
     return best['bf16'] < 0.6 * best['fp32']
 
-def bf16_network(learn, size:int=None,
-                 force:bool=False): # Use it wherever it builds, even where it is not faster
-    "The `Bf16Graph` of `learn.model` on a CPU with native bf16 where it is clearly faster than the float32 graph of `inference_model` (timed once per CPU and network), else `None`"
-    m = learn.model
-    if next(m.parameters()).device.type != 'cpu' or not (force or cpu_bf16()): return None
-    size = size or dls_size(learn.dls)
-    fp32 = inference_model(learn, size)
-    x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
+def _bf16_graph(m, size:int):
+    "The `Bf16Graph` of network `m` (on the CPU), built once per set of weights; `None` where it cannot run in bf16"
     with _BUILDING:
         cache = _INFERENCE.setdefault(m, {})
         key, (known, g) = _weights_version(m), cache.get('bf16', (None, None))
         if known != key:
-            try: g = Bf16Graph(m, x[:2])
+            try: g = Bf16Graph(m, torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last))
             except Exception: g = None  # a network that cannot run in bf16
             cache['bf16'], cache['bf16_checked'] = (key, g), False
-    if g is None or force: return g
-    return g if cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px bf16", lambda: _bf16_faster(fp32, g, x)) else None
+    return g
+
+def bf16_network(learn, size:int=None,
+                 force:bool=False): # Use it wherever it builds, even where it is not faster
+    "The `Bf16Graph` of `learn.model` on a CPU with native bf16 where it is clearly faster than the float32 graph of `inference_model` (timed once per CPU and network, and built only then), else `None`"
+    m = learn.model
+    if next(m.parameters()).device.type != 'cpu' or not (force or cpu_bf16()): return None
+    size = size or dls_size(learn.dls)
+    def faster():
+        g = _bf16_graph(m, size)
+        x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
+        return g is not None and _bf16_faster(inference_model(learn, size), g, x)
+    if not force and not cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px bf16", faster): return None
+    return _bf16_graph(m, size)
 
 def _bf16_probs(learn, fp32, bf16, x):
     "Probabilities of batch `x`: `bf16`'s, with the rows under `BF16_SURE` from `fp32`; the model's first batch in this process checked against `fp32` in full"
     p = bf16(x).softmax(1)
-    unsure = p.max(1).values < BF16_SURE
+    unsure = ~(p.max(1).values >= BF16_SURE)  # a NaN row too
     cache = _INFERENCE.get(learn.model, {})
     if not cache.get('bf16_checked'):
         ref = fp32(x).float().softmax(1); p[unsure] = ref[unsure]
-        if (p - ref).abs().max() > BF16_TOLERANCE: cache['bf16'] = (cache.get('bf16', (None,))[0], None)  # float32 from now on (until the weights change)
         cache['bf16_checked'] = True
-        return ref
+        if not (p - ref).abs().max() <= BF16_TOLERANCE:
+            with _BUILDING:
+                if cache.get('bf16', (None, None))[1] is bf16: cache['bf16'] = (cache['bf16'][0], None)  # float32 from now on (until the weights change)
+            return ref
+        return p  # what any later batch would give these images: an answer does not depend on where its batch falls
     if unsure.any(): p[unsure] = fp32(x[unsure].contiguous(memory_format=torch.channels_last)).float().softmax(1)
     return p
 
@@ -263,7 +272,7 @@ def _inputs(imgs, size:int, align:float, ready:bool):
 def fast_probs(learn:Learner, imgs, tta:bool=False,
                ready:bool=False, # `imgs` are already model inputs (e.g. chips from `faces.face_chips`, or the `uint8` array of `core.squished`)
                int8:bool=False, # Run the int8 network (`inference_model`)
-               bf16:bool=None): # The bf16 network with its unsure rows in float32 (`bf16_network`): `None` where it is faster on this CPU, `False` never, `True` wherever it builds
+               bf16:bool=None): # The bf16 network with its unsure rows in float32 (`bf16_network`; CPU, batches of `BF16_MIN_BATCH` or more, not with int8): `None` where it is faster on this CPU, `False` never, `True` wherever it builds
     "Class probabilities for images `imgs` (paths, bytes or PIL images) in one batch, without a `DataLoader`"
     size, (mean, std), align = dls_size(learn.dls), dls_stats(learn.dls), dls_align(learn.dls)
     x = torch.from_numpy(_inputs(imgs, size, align, ready)).permute(0, 3, 1, 2).float().div_(255)
@@ -341,10 +350,10 @@ def _int8_ready(learn):
     if not _whole_chunks(learn): raise GenderError("int8 runs the library's own models on the CPU (safe-format files from save_model), not ONNX or a GPU.")
     learn.model.eval(); inference_model(learn, int8=True)
 
-def _models_ready(learn, int8:bool=False, bf16:bool=None):
+def _models_ready(learn, int8:bool=False, bf16:bool=None, bs:int=None): # `bs`: the largest batch (`None`: unknown, the bf16 network built when first needed)
     "Build the networks that the threads of `predict_files` and `predict_photos` share, once, before they start"
     learn.model.eval(); inference_model(learn, int8=int8)
-    if not int8 and bf16 is not False: bf16_network(learn, force=bool(bf16))
+    if not int8 and bf16 is not False and bs is not None and bs >= BF16_MIN_BATCH: bf16_network(learn, force=bool(bf16))
 
 def predict_files(learn, # A `Learner` or an `OnnxModel`
                   paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None, # `threshold`: see `uncertain`
@@ -360,7 +369,7 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, size=size, align=align)
     rows = partial(_rows, learn, vocab, tta, int8, bf16)
-    if whole: _models_ready(learn, int8, bf16)
+    if whole: _models_ready(learn, int8, bf16, bs)
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.

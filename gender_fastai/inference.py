@@ -244,7 +244,8 @@ def bf16_network(learn, size:int=None,
         g = _bf16_graph(m, size)
         x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
         return g is not None and _bf16_faster(inference_model(learn, size), g, x)
-    if not force and not cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px bf16", faster): return None
+    ort = _ort_version()  # the float32 graph it is timed against may be onnxruntime's
+    if not force and not cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px{f' onnxruntime {ort}' if ort else ''} bf16", faster): return None
     return _bf16_graph(m, size)
 
 def _bf16_probs(learn, fp32, bf16, x):

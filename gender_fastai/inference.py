@@ -75,7 +75,7 @@ def image_paths(paths):
     return out
 
 # %% ../nbs/07_inference.ipynb #796c67db
-_INFERENCE = weakref.WeakKeyDictionary()  # model -> {int8: (weights version, its optimised copy), 'bf16': (weights version, its bf16 copy), 'bf16_checked': bool}
+_INFERENCE = weakref.WeakKeyDictionary()  # model -> {int8: (weights version, its optimised copy), 'bf16': (weights version, its bf16 copy), 'bf16_checked': bool, 'bf16_wins': {size: bool}}
 
 def _weights_version(m):
     "Changes whenever a parameter or buffer of `m` is replaced or updated in place (an optimiser step, `load_state_dict`)"
@@ -244,8 +244,13 @@ def bf16_network(learn, size:int=None,
         g = _bf16_graph(m, size)
         x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
         return g is not None and _bf16_faster(inference_model(learn, size), g, x)
-    ort = _ort_version()  # the float32 graph it is timed against may be onnxruntime's
-    if not force and not cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px{f' onnxruntime {ort}' if ort else ''} bf16", faster): return None
+    cache = _INFERENCE.setdefault(m, {})
+    if not force:
+        wins = cache.setdefault('bf16_wins', {}).get(size)  # the answer kept beside the model: no file read per batch
+        if wins is None:
+            ort = _ort_version()  # the float32 graph it is timed against may be onnxruntime's
+            wins = cache['bf16_wins'][size] = bool(cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px{f' onnxruntime {ort}' if ort else ''} bf16", faster))
+        if not wins: return None
     return _bf16_graph(m, size)
 
 def _bf16_probs(learn, fp32, bf16, x):

@@ -12,7 +12,7 @@ __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup
            'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
-import contextlib, copy, csv, datetime, hashlib, inspect, json, tempfile, time, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
+import contextlib, copy, csv, datetime, functools, hashlib, inspect, json, tempfile, time, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
 from dataclasses import dataclass
 from pathlib import Path
 from fastcore.all import *
@@ -47,6 +47,7 @@ def fast_setup(learn:Learner):
     return learn
 
 # %% ../nbs/05_learner.ipynb #d7eae280
+@functools.cache  # the CPU does not change: /proc/cpuinfo read once
 def cpu_bf16():
     "Whether this CPU has native bfloat16 instructions (Linux: `avx512_bf16` or `amx_bf16` in /proc/cpuinfo)"
     try: flags = Path('/proc/cpuinfo').read_text()

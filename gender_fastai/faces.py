@@ -284,7 +284,7 @@ class MTCNNFinder:
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
     def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned, relaxed and close-up searches; `False` (a crop, taken whole where no face is found): upright only
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
-        small = img if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
+        small = (img if img.mode == 'RGB' else img.convert('RGB')) if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
         found = (not photo and self.quick and self.quick_find(small)) or self._find(small)
         for ang in (self.turns if photo and not found else ()):
             if (found := [o for o in self._turned(small, ang) if o[1] >= self.turned_score]): break
@@ -308,19 +308,21 @@ class MTCNNFinder:
         found = self.quick_find(part.rotate(ang, Image.BILINEAR) if ang else part, SETTLE_SIZES)
         if not found: return None
         (l, t, r, b), s, lm = found[0]
-        c, a = np.array([side / 2, side / 2]), math.radians(ang)
+        c, a = np.array([(side - 1) / 2] * 2), math.radians(ang)  # PIL turns about the square's centre; points count pixel centres from 0
         back = lambda pts: (np.asarray(pts, float) - c) @ np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]]) + c + (x0, y0)  # as `turned`, about the centre
         xy = back([(l, t), (r, t), (r, b), (l, b)])
         return (max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(img.width, xy[:, 0].max()), min(img.height, xy[:, 1].max())), s, back(lm)
     def _settled(self, img, face):
         "`face` searched again around itself turned by each `settle` angle, the best scored then turned upright by its eyes (or `face` as it was, where none is found)"
         (l, t, r, b), _, _ = face
-        found = [(a, o) for a in self.settle if (o := self._around(img, (l + r) / 2, (t + b) / 2, self.settle_side * max(r - l, b - t), a))]
-        if not found: return face
-        a, best = max(found, key=lambda o: o[1][1]); (l, t, r, b), s, lm = best
+        same = lambda o: o and l <= o[2][:, 0].mean() <= r and t <= o[2][:, 1].mean() <= b  # the same face, not a neighbour
+        found = [(a, o) for a in self.settle if same(o := self._around(img, (l + r) / 2, (t + b) / 2, self.settle_side * max(r - l, b - t), a))]
+        if not found: return self._straightened(img, face) if self.upright is not None else face  # not found by the quick search (a small or faint face)
+        a, best = max(found, key=lambda o: o[1][1]); s, lm = best[1:]
         if a == 0 and abs(eye_roll(lm)) <= self.settle_upright: return best  # found upright in the upright square
-        again = self._around(img, *lm.mean(0), self.settle_side * max(r - l, b - t), eye_roll(lm))  # upright in its own frame: MTCNN's best points
-        return again if again and again[1] >= s - 0.05 else best
+        (l2, t2, r2, b2) = best[0]  # the upright rectangle around a turned face's box: its square is larger than the first (measured better than a square sized from the points: 96.2 against 95.5-95.8% on tilted faces)
+        again = self._around(img, *lm.mean(0), self.settle_side * max(r2 - l2, b2 - t2), eye_roll(lm))  # upright in its own frame: MTCNN's best points
+        return again if same(again) and again[1] >= s - 0.05 else best
     def _settled_all(self, img, found):
         "Every face of `found` settled (`_settled`), best scored first, without a face settled onto one already kept (its points' centre in that face's box)"
         out = []

@@ -258,6 +258,12 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     b, q = b[keep].reshape(-1, 5).cpu().double().numpy(), q[keep].reshape(-1, 5, 2).cpu().double().numpy()
     return b[:, :4] - border, b[:, 4], q - border
 
+def _mapped_back(face, back, size):
+    "`face` `(box, score, landmarks)` found in a turned image mapped onto the image of `size` by `back`: its points, and the upright rectangle around its turned box, clipped"
+    (l, t, r, b), s, lm = face
+    xy = back([(l, t), (r, t), (r, b), (l, b)])
+    return (max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(size[0], xy[:, 0].max()), min(size[1], xy[:, 1].max())), s, back(lm)
+
 SETTLE_SIZES = (0.45, 0.6, 0.75)
 "Sides of the boxes that `MTCNNFinder`'s settling search tries in the square around a face found (fractions of its side: a face box of 1/1.6 of it, wrong by some)"
 
@@ -296,22 +302,16 @@ class MTCNNFinder:
     def _turned(self, img, ang):
         "The faces found in `img` turned by `ang`, their boxes (the upright rectangle around the turned box) and points mapped back onto `img`"
         r, back = turned(img, ang)
-        out = []
-        for (l, t, rr, b), s, lm in self._find(r):
-            xy = back([(l, t), (rr, t), (rr, b), (l, b)])
-            out.append(((max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(img.width, xy[:, 0].max()), min(img.height, xy[:, 1].max())), s, back(lm)))
-        return out
+        return [_mapped_back(o, back, img.size) for o in self._find(r)]
     def _around(self, img, cx, cy, side, ang):
         "The face at the centre of the square of `side` around `(cx, cy)` in `img` turned by `ang` (degrees, as PIL turns), by `quick_find`, mapped back onto `img`; `None` where none"
         side = int(round(side)); x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         part = img.crop((x0, y0, x0 + side, y0 + side))  # black beyond the image
         found = self.quick_find(part.rotate(ang, Image.BILINEAR) if ang else part, SETTLE_SIZES)
         if not found: return None
-        (l, t, r, b), s, lm = found[0]
         c, a = np.array([(side - 1) / 2] * 2), math.radians(ang)  # PIL turns about the square's centre; points count pixel centres from 0
         back = lambda pts: (np.asarray(pts, float) - c) @ np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]]) + c + (x0, y0)  # as `turned`, about the centre
-        xy = back([(l, t), (r, t), (r, b), (l, b)])
-        return (max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(img.width, xy[:, 0].max()), min(img.height, xy[:, 1].max())), s, back(lm)
+        return _mapped_back(found[0], back, img.size)
     def _settled(self, img, face):
         "`face` searched again around itself turned by each `settle` angle, the best scored then turned upright by its eyes (or `face` as it was, where none is found)"
         (l, t, r, b), _, _ = face

@@ -303,25 +303,24 @@ class MTCNNFinder:
         "The faces found in `img` turned by `ang`, their boxes (the upright rectangle around the turned box) and points mapped back onto `img`"
         r, back = turned(img, ang)
         return [_mapped_back(o, back, img.size) for o in self._find(r)]
-    def _around(self, img, cx, cy, side, ang):
-        "The face at the centre of the square of `side` around `(cx, cy)` in `img` turned by `ang` (degrees, as PIL turns), by `quick_find`, mapped back onto `img`; `None` where none"
+    def _around(self, img, cx, cy, side, angs):
+        "For each angle of `angs` (degrees, as PIL turns), the face at the centre of the square of `side` around `(cx, cy)` in `img` turned by it, by `quick_find` (all angles in one call of each network), mapped back onto `img`; `None` where none"
         side = int(round(side)); x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         part = img.crop((x0, y0, x0 + side, y0 + side))  # black beyond the image
-        found = self.quick_find(part.rotate(ang, Image.BILINEAR) if ang else part, SETTLE_SIZES)
-        if not found: return None
-        c, a = np.array([(side - 1) / 2] * 2), math.radians(ang)  # PIL turns about the square's centre; points count pixel centres from 0
-        back = lambda pts: (np.asarray(pts, float) - c) @ np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]]) + c + (x0, y0)  # as `turned`, about the centre
-        return _mapped_back(found[0], back, img.size)
+        c = np.array([(side - 1) / 2] * 2)  # PIL turns about the square's centre; points count pixel centres from 0
+        def back(a): a = math.radians(a); return lambda pts: (np.asarray(pts, float) - c) @ np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]]) + c + (x0, y0)  # as `turned`, about the centre
+        found = self.quick_finds([part.rotate(a, Image.BILINEAR) if a else part for a in angs], SETTLE_SIZES)
+        return [_mapped_back(f[0], back(a), img.size) if f else None for a, f in zip(angs, found)]
     def _settled(self, img, face):
         "`face` searched again around itself turned by each `settle` angle, the best scored then turned upright by its eyes (or `face` as it was, where none is found)"
         (l, t, r, b), _, _ = face
         same = lambda o: o and l <= o[2][:, 0].mean() <= r and t <= o[2][:, 1].mean() <= b  # the same face, not a neighbour
-        found = [(a, o) for a in self.settle if same(o := self._around(img, (l + r) / 2, (t + b) / 2, self.settle_side * max(r - l, b - t), a))]
+        found = [(a, o) for a, o in zip(self.settle, self._around(img, (l + r) / 2, (t + b) / 2, self.settle_side * max(r - l, b - t), self.settle)) if same(o)]
         if not found: return self._straightened(img, face) if self.upright is not None else face  # not found by the quick search (a small or faint face)
         a, best = max(found, key=lambda o: o[1][1]); s, lm = best[1:]
         if a == 0 and abs(eye_roll(lm)) <= self.settle_upright: return best  # found upright in the upright square
         (l2, t2, r2, b2) = best[0]  # the upright rectangle around a turned face's box: its square is larger than the first (measured better than a square sized from the points: 96.2 against 95.5-95.8% on tilted faces)
-        again = self._around(img, *lm.mean(0), self.settle_side * max(r2 - l2, b2 - t2), eye_roll(lm))  # upright in its own frame: MTCNN's best points
+        again = self._around(img, *lm.mean(0), self.settle_side * max(r2 - l2, b2 - t2), [eye_roll(lm)])[0]  # upright in its own frame: MTCNN's best points
         return again if same(again) and again[1] >= s - 0.05 else best
     def _settled_all(self, img, found):
         "Every face of `found` settled (`_settled`), best scored first, without a face settled onto one already kept (its points' centre in that face's box)"
@@ -348,34 +347,45 @@ class MTCNNFinder:
                    pad:float=0.2, # A black border of this fraction of the long side around the crop (where the boxes are cut: as measured)
                    thresholds=None): # MTCNN's three score thresholds (the last two apply here); `None`: its own
         "The face filling crop `img` (`[(box, score, landmarks)]`, or `[]`): MTCNN's second and third networks on 27 boxes about its centre, without the image pyramid of the full search"
+        return self.quick_finds([img], sizes, shift, pad, thresholds)[0]
+    def quick_finds(self, imgs, # Crops of one size, e.g. one square turned by several angles
+                    sizes=(0.55, 0.7, 0.85), shift:float=0.08, pad:float=0.2, thresholds=None): # As `quick_find`'s
+        "`quick_find` of each of `imgs`, all in one call of each network"
         from torchvision.ops import roi_align, nms
         from facenet_pytorch.models.utils.detect_face import rerec, bbreg
-        torch, a = self.torch, np.asarray(img.convert('RGB')); h, w = a.shape[:2]
-        if min(h, w) < 12: return []
-        p = int(round(pad * max(h, w))); a = np.pad(a, ((p, p), (p, p), (0, 0)))
+        torch, arrs = self.torch, [np.asarray(im.convert('RGB')) for im in imgs]
+        if len({a.shape for a in arrs}) > 1: raise GenderError(f"quick_finds searches crops of one size, not of sizes {sorted({a.shape[1::-1] for a in arrs})}: call quick_find on each.")
+        out = [[] for _ in arrs]
+        if not arrs or min(arrs[0].shape[:2]) < 12: return out
+        h, w = arrs[0].shape[:2]; p = int(round(pad * max(h, w)))
         S, cx, cy = max(w, h), p + w / 2, p + h / 2
         boxes = torch.tensor([(cx + dx * S - k * S / 2, cy + dy * S - k * S / 2, cx + dx * S + k * S / 2, cy + dy * S + k * S / 2)
                               for k in sizes for dx in (-shift, 0, shift) for dy in (-shift, 0, shift)], dtype=torch.float32)
         norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
         _, t2, t3 = thresholds or self.m.thresholds
         with torch_threads(1), torch.inference_mode():
-            t = torch.from_numpy(a).permute(2, 0, 1)[None].float()
-            reg, prob = self.m.rnet(norm(roi_align(t, [boxes - torch.tensor([1., 1., 0., 0.])], 24, sampling_ratio=2, aligned=True)))  # all 27 boxes cut and resized in one call (an MTCNN box x1..x2 covers pixels x1 - 1 .. x2 - 1)
-            ok = prob[:, 1] > t2
-            if not ok.any(): return []
-            boxes, score, reg = boxes[ok], prob[ok, 1], reg[ok]
-            keep = nms(boxes, score, 0.7)[:2]
-            b = rerec(bbreg(torch.cat([boxes[keep], score[keep, None]], 1), reg[keep]))  # as MTCNN refines its boxes
-            x, kept = _mtcnn_cut(t, b, 48); b = b[kept]  # cut as the full search cuts them
-            if not len(b): return []
-            reg, pts, prob = self.m.onet(norm(x))
-        i = int(prob[:, 1].argmax()); s = float(prob[i, 1])
-        if s <= t3: return []
-        (l, t_, r, bt), bw, bh = b[i, :4].tolist(), float(b[i, 2] - b[i, 0] + 1), float(b[i, 3] - b[i, 1] + 1)
-        lm = np.stack([bw * pts[i, :5].numpy() + l - 1, bh * pts[i, 5:].numpy() + t_ - 1], 1).astype(float) - p
-        l, t_, r, bt = bbreg(b[i:i + 1].clone(), reg[i:i + 1])[0, :4].tolist()
-        if max(r - l, bt - t_) < max(0.25 * S, self.min_face): return []  # a small face: not a crop; the full search decides
-        return [((max(0., l - p), max(0., t_ - p), min(w, r - p), min(h, bt - p)), s, lm)]
+            t = torch.from_numpy(np.stack([np.pad(a, ((p, p), (p, p), (0, 0))) for a in arrs])).permute(0, 3, 1, 2).float()
+            reg, prob = self.m.rnet(norm(roi_align(t, [boxes - torch.tensor([1., 1., 0., 0.])] * len(arrs), 24, sampling_ratio=2, aligned=True)))  # all 27 boxes of every crop cut and resized in one call (an MTCNN box x1..x2 covers pixels x1 - 1 .. x2 - 1)
+            cuts = []  # (crop, its refined boxes, their cuts)
+            for k, (rk, pk) in enumerate(zip(reg.split(len(boxes)), prob.split(len(boxes)))):
+                ok = pk[:, 1] > t2
+                if not ok.any(): continue
+                bk, score, rk = boxes[ok], pk[ok, 1], rk[ok]
+                keep = nms(bk, score, 0.7)[:2]
+                b = rerec(bbreg(torch.cat([bk[keep], score[keep, None]], 1), rk[keep]))  # as MTCNN refines its boxes
+                x, kept = _mtcnn_cut(t[k:k + 1], b, 48)  # cut as the full search cuts them
+                if len(kept): cuts.append((k, b[kept], x))
+            if not cuts: return out
+            reg, pts, prob = self.m.onet(norm(torch.cat([x for _, _, x in cuts])))
+        for (k, b, _), rk, qk, pk in zip(cuts, *(v.split([len(b) for _, b, _ in cuts]) for v in (reg, pts, prob))):
+            i = int(pk[:, 1].argmax()); s = float(pk[i, 1])
+            if s <= t3: continue
+            (l, t_, r, bt), bw, bh = b[i, :4].tolist(), float(b[i, 2] - b[i, 0] + 1), float(b[i, 3] - b[i, 1] + 1)
+            lm = np.stack([bw * qk[i, :5].numpy() + l - 1, bh * qk[i, 5:].numpy() + t_ - 1], 1).astype(float) - p
+            l, t_, r, bt = bbreg(b[i:i + 1].clone(), rk[i:i + 1])[0, :4].tolist()
+            if max(r - l, bt - t_) < max(0.25 * S, self.min_face): continue  # a small face: not a crop; the full search decides
+            out[k] = [((max(0., l - p), max(0., t_ - p), min(w, r - p), min(h, bt - p)), s, lm)]
+        return out
     def _find(self, img, thresholds=None): # MTCNN's three score thresholds for this search; `None`: its own (0.6, 0.7, 0.7)
         a = np.asarray(img.convert('RGB'))
         if min(a.shape[:2]) < 12: return []  # under MTCNN's smallest window

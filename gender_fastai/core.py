@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'atomic_path',
            'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cached_choice', 'open_face',
-           'load_rgb', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
+           'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
            'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
@@ -177,6 +177,19 @@ def load_rgb(path, size=None):
     "An RGB `PIL.Image` of `path`, squished to `size` x `size` when given"
     img = open_face(path, draft=size and DRAFT * size)
     return img.resize((size, size), Image.BILINEAR) if size else img
+
+# %% ../nbs/00_core.ipynb #09f51a4b
+def open_photo(src, # A photo: path or bytes
+               long_side:int=None): # The long side it will be searched at (e.g. `faces.MTCNNFinder.max_side`); `None`: decoded at full size
+    "`(image, scale)`: photo `src` as `open_face` gives it, a JPEG at least twice `long_side` long decoded at the DCT scale (1/2, 1/4, 1/8) that keeps its long side >= `long_side`; `scale`: the file's pixels per pixel of `image`"
+    w = h = s = 1
+    if long_side:
+        try:
+            with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:  # the header only
+                if im.format == 'JPEG': (w, h), s = im.size, next((k for k in (8, 4, 2) if max(im.size) // long_side >= k), 1)
+        except Exception: pass  # `open_face` names the error
+    img = open_face(src, draft=min(w, h) // s if s > 1 else None)
+    return img, max(w, h) / max(img.size) if s > 1 else 1.
 
 # %% ../nbs/00_core.ipynb #68206e34
 def unreadable(path):

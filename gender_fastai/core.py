@@ -18,6 +18,9 @@ import numpy as np
 from PIL import Image, ImageOps, ImageFile
 try: import simplejpeg  # libjpeg-turbo for plain JPEGs; without it PIL decodes everything, the same pixels, slower
 except ImportError: simplejpeg = None
+try:  # HEIC / HEIF photos (an iPhone's default) through libheif; without it they are refused naming the package to install
+    from pillow_heif import register_heif_opener; register_heif_opener()
+except ImportError: register_heif_opener = None
 
 # PIL's notes on odd tags, palettes and sizes are noise here (`open_face` reports what matters). A filter set once, not
 # `warnings.catch_warnings()` around each decode: that is not thread-safe, and images are decoded on threads.
@@ -64,7 +67,7 @@ def sample_data(name:str=''): # Sub-folder, e.g. `gender-sample`
 # %% ../nbs/00_core.ipynb #07162ead
 CLASSES = ['female', 'male']
 "The two labels, in the order of the models' outputs"
-IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'}
+IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff', '.heic', '.heif', '.avif'}
 "File suffixes read as images (compared in lower case)"
 
 def image_files(path):
@@ -112,6 +115,12 @@ def _unreadable_error(path, e):
 def _reason(path, e):
     "What `GenderError` `e` about file `path` says after the path"
     return str(e).removeprefix(f"{path}: ")
+
+def _heif(src):
+    "Whether `src` (path or bytes) starts like a HEIF file (HEIC photos: an ISO box `ftyp` with a HEIF brand)"
+    try: head = src[:12] if isinstance(src, bytes) else open(src, 'rb').read(12)
+    except OSError: return False
+    return head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'hevc', b'hevx', b'heim', b'heis', b'mif1', b'msf1')
 
 def _too_large(path, pixels):
     return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {MAX_PIXELS // 1_000_000} MP limit (a decompression bomb?); resize it first.")
@@ -171,7 +180,9 @@ def open_face(src,
     except Image.DecompressionBombError as e:  # PIL's own limit (179 MP) struck first
         m = re.search(r'\((\d+) pixels\)', str(e))
         raise _too_large(name, int(m[1]) if m else MAX_PIXELS * 3) from None
-    except Exception as e: raise _unreadable_error(name, e) from None
+    except Exception as e:
+        if register_heif_opener is None and _heif(src): raise GenderDataError(f"{name}: a HEIC / HEIF photo: reading it needs pillow-heif (pip install 'pillow-heif<1.9'; 1.9 needs Pillow 13).") from None
+        raise _unreadable_error(name, e) from None
 
 def load_rgb(path, size=None):
     "An RGB `PIL.Image` of `path`, squished to `size` x `size` when given"

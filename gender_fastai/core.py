@@ -118,8 +118,11 @@ def _reason(path, e):
 
 def _heif(src):
     "Whether `src` (path or bytes) starts like a HEIF file (HEIC photos: an ISO box `ftyp` with a HEIF brand)"
-    try: head = src[:12] if isinstance(src, bytes) else open(src, 'rb').read(12)
-    except OSError: return False
+    if isinstance(src, bytes): head = src[:12]
+    else:
+        try:
+            with open(src, 'rb') as f: head = f.read(12)
+        except OSError: return False
     return head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'hevc', b'hevx', b'heim', b'heis', b'mif1', b'msf1')
 
 def _too_large(path, pixels):

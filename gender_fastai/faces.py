@@ -298,7 +298,7 @@ class MTCNNFinder:
         self.turns, self.turned_score, self.upright, self.relaxed, self.quick, self.closeup = tuple(turns), turned_score, upright, relaxed, quick, tuple(closeup or ())
         self.settle, self.settle_side, self.settle_upright = tuple(settle or ()), settle_side, settle_upright
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
-        self.m.pnet.forward = partial(_pnet_forward, self.m.pnet)  # the same numbers to 1e-6
+        self.m.pnet.forward = partial(_pnet_forward, self.m.pnet)  # the same numbers to the last bit
     def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned, relaxed and close-up searches; `False` (a crop, taken whole where no face is found): upright only
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         small = (img if img.mode == 'RGB' else img.convert('RGB')) if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)

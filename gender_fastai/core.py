@@ -118,11 +118,11 @@ def _reason(path, e):
 
 def _heif(src):
     "Whether `src` (path or bytes) starts like a HEIF file (HEIC photos: an ISO box `ftyp` with a HEIF brand)"
-    if isinstance(src, bytes): head = src[:12]
-    else:
-        try:
+    try:
+        if isinstance(src, (bytes, bytearray, memoryview)): head = bytes(src[:12])
+        else:
             with open(src, 'rb') as f: head = f.read(12)
-        except OSError: return False
+    except Exception: return False  # not a file name: whatever it is, `open_face` names its own error
     return head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'hevc', b'hevx', b'heim', b'heis', b'mif1', b'msf1')
 
 def _too_large(path, pixels):
@@ -177,7 +177,7 @@ def open_face(src,
             return im  # one read, and libjpeg-turbo's decode: 1.3-1.6x faster than PIL's open + load
         im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)  # a path: PIL reads it again (only files `_turbo` leaves to it)
         if im.width * im.height > MAX_PIXELS: raise _too_large(name, im.width * im.height)
-        if draft and im.format == 'JPEG': im.draft('RGB', (draft, draft))
+        if draft and im.format in ('JPEG', 'MPO'): im.draft('RGB', (draft, draft))  # MPO: a phone's JPEG with more pictures after it
         return _to_rgb(ImageOps.exif_transpose(im))
     except GenderDataError: raise
     except Image.DecompressionBombError as e:  # PIL's own limit (179 MP) struck first
@@ -195,15 +195,17 @@ def load_rgb(path, size=None):
 # %% ../nbs/00_core.ipynb #8967ec01
 def open_photo(src, # A photo: path or bytes
                long_side:int=None): # The long side it will be searched at (e.g. `faces.MTCNNFinder.max_side`); `None`: decoded at full size
-    "`(image, scale)`: photo `src` as `open_face` gives it, a JPEG at least twice `long_side` long decoded at the DCT scale (1/2, 1/4, 1/8) that keeps its long side >= `long_side`; `scale`: the file's pixels per pixel of `image`"
-    w = h = s = 1
+    "`(image, (sx, sy))`: photo `src` as `open_face` gives it, a JPEG at least twice `long_side` long decoded at the DCT scale (1/2, 1/4, 1/8) that keeps its long side >= `long_side`; `sx, sy`: the file's pixels per pixel of `image`, across and down"
+    W = H = s = 1
     if long_side:
         try:
             with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:  # the header only
-                if im.format == 'JPEG': (w, h), s = im.size, next((k for k in (8, 4, 2) if max(im.size) // long_side >= k), 1)
+                if im.format in ('JPEG', 'MPO'): (W, H), s = im.size, next((k for k in (8, 4, 2) if max(im.size) // long_side >= k), 1)
         except Exception: pass  # `open_face` names the error
-    img = open_face(src, draft=min(w, h) // s if s > 1 else None)
-    return img, max(w, h) / max(img.size) if s > 1 else 1.
+    img = open_face(src, draft=min(W, H) // s if s > 1 else None)
+    if s == 1: return img, (1., 1.)
+    if (img.width >= img.height) != (W >= H): W, H = H, W  # turned upright by its EXIF
+    return img, (W / img.width, H / img.height)  # per side: a side of odd length decodes to half of it rounded up
 
 # %% ../nbs/00_core.ipynb #68206e34
 def unreadable(path):

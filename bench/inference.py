@@ -8,6 +8,9 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
 - `gender_fastai_predict MODEL FILES...` (the console script in a fresh process): its start-up (Python, imports, model
   load) is taken out by timing the same command on one file: files/s = (n - 1) / (t(n files) - t(1 file)), the best of 2
   runs each; a model of squished crops (ResNet9, `transfer`) gets the crops 4 times over (12,000 files), so that the start-up's noise (about ±0.5 s) is small beside the work;
+- for the bundled default, whose crops are screened by the fast `gender_transfer` first (`inference.SCREENS`: its sure
+  answers stand, the face model answers the rest), the console script and `predict_files` as a user runs them, on all `n` files, and one file
+  at a time through `predict_files(model, [file])` (median and p95 latency); then the model alone (`--no_screen`, `screen=None`) as below;
 - the Python API `predict_files(model, files)` (batches of 64; a model of squished crops gets 1,000 files or more decoded in worker processes, `core.decode_pool`, while threads run the model), the best of 2 runs;
 - one file at a time, `fast_probs(model, [file])`: median and p95 latency;
 - where bf16 is chosen for the model on this CPU (`inference.bf16_network`: the default is bf16 with its unsure faces in float32), the same with `--fp32` / `bf16=False`;
@@ -30,7 +33,7 @@ from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, load_rgb
 from gender_fastai.faces import wild_photo
 from gender_fastai.data import dls_align
-from gender_fastai.inference import open_model, predict_files, fast_probs, bf16_network
+from gender_fastai.inference import open_model, predict_files, fast_probs, bf16_network, _screen_of
 
 CLI = str(Path(sys.executable).with_name('gender_fastai_predict'))
 
@@ -105,18 +108,27 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
         fast_probs(m, files[:64]); fast_probs(m, files[:1])  # warm-up (and the one-time optimised model)
         fast = dls_align(m.dls) is None  # a model of squished crops; an aligned face model finds a face in every crop: slower
         cnt, reps = (len(files), 4) if fast else (min(len(files), 600), 1)
+        if (scr := _screen_of(m, 'auto')) is not None:  # the bundled default: its crops screened by the fast model first (what the console script and `predict_files` do by default)
+            lat_s = []
+            for f in files[:single]:
+                t = time.perf_counter(); predict_files(m, [f], progress=False); lat_s.append(time.perf_counter() - t)
+            rs = predict_files(m, files, progress=False); acc_s = (rs.label.values[:n_val] == truth).mean()
+            share = (predict_files(scr[0], files, progress=False).probability >= scr[1]).mean()
+            paired(f"`gender_fastai_predict --model {name}` ({len(files)} files; screened: {share:.0%} answered by the fast model; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files])[0])
+            paired(f"`predict_files` {name} ({len(files)} files, screened; one file: `predict_files(model, [file])`)", lambda: api_rate(m, files)[0], lat_s, f"{acc_s:.4f}")
         lat = []
         for f in files[:single if fast else single // 10]:
             t = time.perf_counter(); fast_probs(m, [f]); lat.append(time.perf_counter() - t)
-        res = predict_files(m, files[:cnt], progress=False); acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
-        paired(f"`gender_fastai_predict --model {name}` ({cnt * reps} files; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], reps=reps)[0])  # 12,000 files for a fast model: the start-up's noise (±0.5 s) is small beside them
-        paired(f"`predict_files` {name} ({cnt} files)", lambda: api_rate(m, files[:cnt])[0], lat, f"{acc:.4f}")
+        res = predict_files(m, files[:cnt], progress=False, screen=None); acc = (res.label.values[:min(cnt, n_val)] == truth[:cnt]).mean()
+        alone = ' alone (`--no_screen`)' if scr is not None else ''
+        paired(f"`gender_fastai_predict --model {name}`{alone} ({cnt * reps} files; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--no_screen'], reps=reps)[0])  # 12,000 files for a fast model: the start-up's noise (±0.5 s) is small beside them
+        paired(f"`predict_files` {name}{alone} ({cnt} files; one file: `fast_probs(model, [file])`)", lambda: api_rate(m, files[:cnt], screen=None)[0], lat, f"{acc:.4f}")
         if bf16_network(m) is not None:  # bf16 chosen on this CPU (unsure faces in float32): float32 alone beside it
-            r32 = predict_files(m, files[:cnt], progress=False, bf16=False)
+            r32 = predict_files(m, files[:cnt], progress=False, bf16=False, screen=None)
             diff = (r32.probability - res.probability).abs()
-            paired(f"`gender_fastai_predict --fp32 --model {name}` ({cnt * reps} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--fp32'], reps=reps)[0])
+            paired(f"`gender_fastai_predict --fp32 --model {name}`{alone} ({cnt * reps} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--fp32', '--no_screen'], reps=reps)[0])
             paired(f"`predict_files(..., bf16=False)` {name} ({cnt} files; the default's top probability {diff.mean():.5f} from it on average, {diff.max():.4f} at most, labels changed {(r32.label != res.label).sum()})",
-                   lambda: api_rate(m, files[:cnt], bf16=False)[0], None, f"{(r32.label.values[:min(cnt, n_val)] == truth[:cnt]).mean():.4f}")
+                   lambda: api_rate(m, files[:cnt], bf16=False, screen=None)[0], None, f"{(r32.label.values[:min(cnt, n_val)] == truth[:cnt]).mean():.4f}")
         if 'int8' in getattr(m, 'meta', {}):  # the int8 network of the calibration stored in the model file
             r8 = predict_files(m, files[:cnt], progress=False, int8=True)
             lat8 = []

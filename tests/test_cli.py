@@ -197,9 +197,23 @@ def test_predict_fp32(gender_path, tmp_path):
     import pandas as pd
     from gender_fastai.inference import open_model, bf16_network, BF16_TOLERANCE, BF16_MIN_BATCH
     files = sorted((gender_path/'Validation'/'female').iterdir())[:30] + sorted((gender_path/'Validation'/'male').iterdir())[:30]
-    a, b = (run('gender_fastai_predict', '--bs', '10', *flag, *files, '--csv', tmp_path/f'{n}.csv') for n, flag in (('fp32', ['--fp32']), ('auto', [])))
+    a, b = (run('gender_fastai_predict', '--no_screen', '--bs', '10', *flag, *files, '--csv', tmp_path/f'{n}.csv') for n, flag in (('fp32', ['--fp32']), ('auto', [])))  # the face model on every file
     assert a.returncode == 0 and b.returncode == 0, b.stderr
     a, b = pd.read_csv(tmp_path/'fp32.csv'), pd.read_csv(tmp_path/'auto.csv')
     assert (a.label == b.label).all() and (a.probability - b.probability).abs().max() <= BF16_TOLERANCE
     if bf16_network(open_model()) is not None and min(10, -(-60 // (os.cpu_count() or 1))) >= BF16_MIN_BATCH:  # bf16 chosen on this CPU, batches large enough
         assert not (a.probability == b.probability).all()  # it really ran
+
+def test_predict_screened(gender_path, tmp_path):
+    "The default model's crops screened by the fast gender_transfer (its sure answers stand), or all through the face model with --no_screen: what the Python API gives either way"
+    import pandas as pd
+    from gender_fastai.inference import open_model, predict_files
+    files = sorted((gender_path/'Validation'/'female').iterdir())[:15] + sorted((gender_path/'Validation'/'male').iterdir())[:15]
+    a, b = (run('gender_fastai_predict', *flag, *files, '--csv', tmp_path/f'{n}.csv') for n, flag in (('screened', []), ('alone', ['--no_screen'])))
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    a, b = pd.read_csv(tmp_path/'screened.csv'), pd.read_csv(tmp_path/'alone.csv')
+    m = open_model()
+    for res, screen in ((a, 'auto'), (b, None)):
+        here = predict_files(m, files, progress=False, screen=screen)
+        assert (res.label == here.label).all() and (res.probability - here.probability).abs().max() < 1e-2
+    assert not (a.probability == b.probability).all()  # other answers: gender_transfer's where it was sure

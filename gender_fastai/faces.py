@@ -280,11 +280,11 @@ SETTLE_SIZES = (0.45, 0.6, 0.75)
 
 class MTCNNFinder:
     "MTCNN from `facenet-pytorch` (weights in its wheel) on the CPU: `find(img, photo=True) -> [(box, score, landmarks)]`, MTCNN's 5 points; tilted faces searched again turned"
-    layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn4'  # `key` names what `find` does in cache keys: 2 = with the turned searches, 3 = crops searched quickly first, 4 = boxes leaving the image cut with zeros
+    layout, name, key = 'mtcnn5', 'mtcnn', 'mtcnn5'  # `key` names what `find` does in cache keys: 2 = with the turned searches, 3 = crops searched quickly first, 4 = boxes leaving the image cut with zeros, 5 = crops searched turned where none is found upright
     def __init__(self, min_face:int=20,
                  pad:float=0.1, # A black border of this fraction of the long side around an image searched in full: the first network's windows then cover faces cut by the edge (`quick_find` has its own)
                  max_side:int=1280, # Larger photos are searched at this size, the boxes and points mapped back (`None`: full size)
-                 turns=(45, -45, 90, -90), # Where no face is found upright, the image is searched turned by these angles (degrees), in turn, until one finds a face; `()`: never
+                 turns=(45, -45, 90, -90), # Where no face is found upright (a photo or a crop), the image is searched turned by these angles (degrees), in turn, until one finds a face (then settled, as in photos); `()`: never
                  turned_score:float=0.9, # Lowest score of a face found in a turned search (a false face in clutter scored 0.80 there)
                  upright:float=15., # A face tilted more than this (degrees, from its eyes) is searched again turned upright, for better landmarks; `None`: never
                  relaxed=(0.6, 0.6, 0.3), # Where a photo has no face found upright or turned, it is searched upright once more with these MTCNN thresholds (a masked face scores low); `None`: never
@@ -300,15 +300,15 @@ class MTCNNFinder:
         self.settle, self.settle_side, self.settle_upright = tuple(settle or ()), settle_side, settle_upright
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
         self.m.pnet.forward = partial(_pnet_forward, self.m.pnet)  # the same numbers to the last bit
-    def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned, relaxed and close-up searches; `False` (a crop, taken whole where no face is found): upright only
+    def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned, relaxed and close-up searches; `False` (a crop): `quick_find`, the full search, then the turned searches (taken whole where none finds a face)
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         small = (img if img.mode == 'RGB' else img.convert('RGB')) if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
-        found = (not photo and self.quick and self.quick_find(small)) or self._find(small)
-        for ang in (self.turns if photo and not found else ()):
-            if (found := [o for o in self._turned(small, ang) if o[1] >= self.turned_score]): break
+        found, turned = (not photo and self.quick and self.quick_find(small)) or self._find(small), False
+        for ang in (self.turns if not found else ()):  # photos and crops alike
+            if (found := [o for o in self._turned(small, ang) if o[1] >= self.turned_score]): turned = True; break
         if photo and not found and self.relaxed: found = self._find(small, self.relaxed)
         if photo and not found and self.closeup: found = self.quick_find(small, self.closeup, thresholds=self.relaxed)
-        if photo and self.settle: found = self._settled_all(small, found)
+        if (photo or turned) and self.settle: found = self._settled_all(small, found)
         elif self.upright is not None: found = sorted((self._straightened(small, o) for o in found), key=lambda o: -o[1])
         return found if s == 1 else [((l / s, t / s, min(img.width, r / s), min(img.height, b / s)), sc, lm / s) for (l, t, r, b), sc, lm in found]
     def _turned(self, img, ang):

@@ -49,7 +49,7 @@ def val_image(): return image_files(sample_data('gender-sample')/'Validation'/'m
 def test_label_shown_in_chromium_is_the_models(app_url, val_image):
     if not CHROMIUM.exists(): pytest.skip("Debian's chromium is not installed (make test installs it when it can)")
     from playwright.sync_api import sync_playwright
-    want = predict_files(open_model(), [val_image], progress=False).iloc[0]
+    want = predict_files(open_model(), [val_image], progress=False, screen=None).iloc[0]  # the model itself: the app does not screen
     REPORTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -77,7 +77,7 @@ def _label(client, path, mode=CROP):
 
 def test_50_concurrent_requests_all_answered(client, val_image):
     files = image_files(sample_data('gender-sample')/'Validation'/'female')[:25] + image_files(sample_data('gender-sample')/'Validation'/'male')[:25]
-    want = predict_files(open_model(), files, progress=False)
+    want = predict_files(open_model(), files, progress=False, screen=None)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(50) as ex: res = list(ex.map(lambda f: _label(client, f), files, timeout=300))
     wall = time.perf_counter() - t0

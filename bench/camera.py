@@ -50,5 +50,5 @@ def main(model:str='gender_faceresnet', # A bundled model or a model file
                 files = []
                 for i, p in enumerate(df.path):
                     files.append(Path(d)/f'{i}.jpg'); Image.fromarray(changed(np.asarray(load_rgb(p)), cond, rng)).save(files[-1], quality=95)
-                accs.append((predict_files(m, files, progress=False).label.values == df.label.values).mean())
+                accs.append((predict_files(m, files, progress=False, screen=None).label.values == df.label.values).mean())
         print(f"| {cond} | {accs[0]:.2%} | {accs[1]:.2%} |", flush=True)

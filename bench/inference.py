@@ -113,7 +113,7 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
             for f in files[:single]:
                 t = time.perf_counter(); predict_files(m, [f], progress=False); lat_s.append(time.perf_counter() - t)
             rs = predict_files(m, files, progress=False); acc_s = (rs.label.values[:n_val] == truth).mean()
-            first = predict_files(scr[0], files, progress=False).probability.values; share = (first >= scr[1]).mean()
+            first = predict_files(scr[0], files, progress=False, bf16=False).probability.values  # as the screen runs it: float32; share = (first >= scr[1]).mean()
             unsure = str(files[int(first.argmin())])  # the one-file run that is subtracted must build the face model's network too, as the run on all files does
             paired(f"`gender_fastai_predict --model {name}` ({len(files)} files; screened: {share:.0%} answered by the fast model; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files], one_file=unsure)[0])
             paired(f"`predict_files` {name} ({len(files)} files, screened; one file: `predict_files(model, [file])`)", lambda: api_rate(m, files)[0], lat_s, f"{acc_s:.4f}")
@@ -131,13 +131,13 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
             paired(f"`predict_files(..., bf16=False)` {name} ({cnt} files; the default's top probability {diff.mean():.5f} from it on average, {diff.max():.4f} at most, labels changed {(r32.label != res.label).sum()})",
                    lambda: api_rate(m, files[:cnt], bf16=False, screen=None)[0], None, f"{(r32.label.values[:min(cnt, n_val)] == truth[:cnt]).mean():.4f}")
         if 'int8' in getattr(m, 'meta', {}):  # the int8 network of the calibration stored in the model file
-            r8 = predict_files(m, files[:cnt], progress=False, int8=True)
+            r8 = predict_files(m, files[:cnt], progress=False, int8=True, screen=None)
             lat8 = []
             for f in files[:single]:
                 t = time.perf_counter(); fast_probs(m, [f], int8=True); lat8.append(time.perf_counter() - t)
             acc8, diff = (r8.label.values[:min(cnt, n_val)] == truth[:cnt]).mean(), (r8.probability - res.probability).abs()
-            paired(f"`gender_fastai_predict --int8 --model {name}` ({cnt * reps} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--int8'], reps=reps)[0])
-            paired(f"`predict_files(..., int8=True)` {name} ({cnt} files; top probability {diff.mean():.4f} from float32 on average, labels changed {(r8.label != res.label).sum()})", lambda: api_rate(m, files[:cnt], int8=True)[0], lat8, f"{acc8:.4f}")
+            paired(f"`gender_fastai_predict --int8 --model {name}` ({cnt * reps} files)", lambda: cli_rate(name, [str(f) for f in files[:cnt]], extra=['--int8', '--no_screen'], reps=reps)[0])
+            paired(f"`predict_files(..., int8=True)` {name} ({cnt} files; top probability {diff.mean():.4f} from float32 on average, labels changed {(r8.label != res.label).sum()})", lambda: api_rate(m, files[:cnt], int8=True, screen=None)[0], lat8, f"{acc8:.4f}")
     print("\n" + "\n".join(rows))
     if not photos: return
     with tempfile.TemporaryDirectory() as d:

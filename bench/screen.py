@@ -42,8 +42,8 @@ def changed_crops(gv, uv, per, folder):
     return pd.DataFrame(rows)
 
 def both(fast, face, df):
-    "`df` with each model's label and probability (`fast_*`, `face_*`; the face model alone, unscreened)"
-    a, b = predict_files(fast, list(df.path), progress=False), predict_files(face, list(df.path), progress=False, screen=None)
+    "`df` with each model's label and probability (`fast_*`, `face_*`; the fast model in float32 as the screen runs it, the face model alone, unscreened)"
+    a, b = predict_files(fast, list(df.path), progress=False, bf16=False), predict_files(face, list(df.path), progress=False, screen=None)  # the fast model as the screen runs it: float32
     return df.assign(fast_label=a.label.values, fast_p=a.probability.values, face_label=b.label.values)
 
 def screened_right(d, t):

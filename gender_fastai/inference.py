@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['BF16_SURE', 'BF16_TOLERANCE', 'BF16_MIN_BATCH', 'SCREENS', 'CROP_PADDING', 'MODEL_SUFFIXES', 'BUNDLED_MODELS',
            'empty_dls', 'load_safe', 'load_model', 'image_paths', 'OrtGraph', 'inference_model', 'Bf16Graph',
-           'bf16_network', 'fast_probs', 'predict_probs', 'uncertain', 'predict_files', 'OnnxModel', 'predict_faces',
-           'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
+           'bf16_network', 'fast_probs', 'predict_probs', 'uncertain', 'bundled_name', 'predict_files', 'OnnxModel',
+           'predict_faces', 'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
 import io, os, sys, copy, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
@@ -364,28 +364,44 @@ def _models_ready(learn, int8:bool=False, bf16:bool=None, bs:int=None): # `bs`: 
 SCREENS = {'gender_faceresnet': ('gender_transfer', 0.99)}
 "Bundled models whose `predict_files` asks a fast bundled model first: `(its name, the top probability from which its answer stands)` (`screen='auto'`; chosen on held-out faces: the notebook's \"Screening\")"
 
-_SCREENERS = {}  # name or path -> the screening model opened once, shared by every call
+_BUNDLED = weakref.WeakKeyDictionary()  # network of a model opened by `open_model` from a bundled file -> (its name, its weights' version then)
+_SCREENERS, _SCREENERS_LOCK = {}, threading.Lock()  # (resolved path, modification time) -> the screening model opened once, shared by every call
+
+def bundled_name(learn):
+    "The name of the bundled model that `learn` was opened from by `open_model`, while its weights are unchanged; else `None`"
+    name, version = _BUNDLED.get(learn.model, (None, None)) if isinstance(learn, Learner) else (None, None)
+    return name if name and version == _weights_version(learn.model) else None
 
 def _classes(m): return list(m.dls.vocab if isinstance(m, Learner) else m.classes)
 
+def _screener(path):
+    "The model of file `path` for screening, opened once per file and version (threads share it)"
+    path = Path(path).resolve(); key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
+    with _SCREENERS_LOCK:
+        if key not in _SCREENERS: _SCREENERS[key] = open_model(path)
+        return _SCREENERS[key]
+
 def _screen_of(learn, screen):
     "`(model, threshold)` that screens the files of `learn` in `predict_files`, or `None`"
-    if isinstance(screen, str) and screen == 'auto': screen = SCREENS.get(getattr(learn, 'bundled', None))
-    if not screen: return None
+    if isinstance(screen, str) and screen == 'auto':  # a bundled model on the CPU, as opened (on a GPU the model alone is fast)
+        name = bundled_name(learn) if _whole_chunks(learn) else None
+        if name not in SCREENS: return None
+        screen = (bundled_model_path(SCREENS[name][0]), SCREENS[name][1])  # the bundled file, whatever the current folder holds
+    if screen is None or screen is False: return None
     try: fast, at = screen
     except (TypeError, ValueError): raise GenderError(f"screen is 'auto', None or (model, threshold), not {screen!r}.") from None
-    if isinstance(fast, (str, Path)): fast = _SCREENERS[str(fast)] if str(fast) in _SCREENERS else _SCREENERS.setdefault(str(fast), open_model(fast))
+    if isinstance(fast, (str, Path)): fast = _screener(bundled_model_path(fast) if str(fast) in BUNDLED_MODELS and not Path(fast).exists() else fast)
     if _classes(fast) != _classes(learn): raise GenderError(f"The screening model's classes {_classes(fast)} are not the model's {_classes(learn)}.")
     return fast, float(at)
 
 def _screened(learn, files, screen, bs, progress, tta, int8, bf16):
-    "`predict_files` of `files`: `screen`'s `(model, p)` answers where its top probability is `p` or more, `learn` the rest"
+    "The table of `predict_files` for `files`: `screen`'s `(model, p)` answers where its top probability is `p` or more, `learn` the rest"
     fast, at = screen
     if int8: _int8_ready(learn)  # an error before any work, not after the first pass
-    res = predict_files(fast, files, bs, progress, tta, None, int8, bf16, screen=None)
+    res = _predicted(fast, files, bs, progress, False, int8, False)  # as measured: float32 (bf16 would move faces across `p` with the batch they fall in), no TTA
     unsure = ((res.error == '') & (res.probability < at)).values
     if unsure.any():
-        rest = predict_files(learn, [files[i] for i in np.flatnonzero(unsure)], bs, progress, tta, None, int8, bf16, screen=None)
+        rest = _predicted(learn, [files[i] for i in np.flatnonzero(unsure)], bs, progress, tta, int8, bf16)
         for c in ('label', 'probability', 'error'): res.loc[unsure, c] = rest[c].values
     return res
 
@@ -393,10 +409,15 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
                   paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None, # `threshold`: see `uncertain`
                   int8:bool=False, # The int8 network of the model's stored calibration (CPU; `inference_model`)
                   bf16:bool=None, # The bf16 network with its unsure rows in float32 (CPU; `fast_probs`): `None` where it is faster on this CPU, `False` never
-                  screen='auto'): # `(model or its name, p)`: that model answers every file first, and its answer stands where its top probability is `p` or more; `'auto'`: a bundled model of `SCREENS` opened by `open_model` gets its screen; `None`: `learn` answers every file
+                  screen='auto'): # `(model or its file, p)`: that model answers every file first (float32, no TTA), and its answer stands where its top probability is `p` or more; `'auto'`: a bundled model of `SCREENS` as `open_model` opened it, on the CPU, gets its screen; `None`: `learn` answers every file
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
-    files, n = image_paths(paths), os.cpu_count() or 1
-    if (scr := _screen_of(learn, screen)) is not None: return uncertain(_screened(learn, files, scr, bs, progress, tta, int8, bf16), threshold)
+    files = image_paths(paths)
+    scr = _screen_of(learn, screen)
+    return uncertain(_predicted(learn, files, bs, progress, tta, int8, bf16) if scr is None else _screened(learn, files, scr, bs, progress, tta, int8, bf16), threshold)
+
+def _predicted(learn, files, bs, progress, tta, int8, bf16):
+    "The table of `predict_files` for checked `files` (`image_paths`), unscreened"
+    n = os.cpu_count() or 1
     whole, (size, align) = _whole_chunks(learn), _input_spec(learn)
     pool = decode_pool(len(files)) if align is None else None  # many files of squished inputs: decoded in worker processes (for any model and device), which start while the model is readied
     if int8: _int8_ready(learn)
@@ -407,7 +428,7 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
     rows = partial(_rows, learn, vocab, tta, int8, bf16)
     if whole: _models_ready(learn, int8, bf16, bs)
     if whole and len(chunks) == 1 and not pool:  # one chunk (a single file): here, with all of torch's threads for its model (a face model's single crop: 15 against 28 ms on 2 cores)
-        return uncertain(pd.DataFrame(rows(chunks[0], [opener(f) for f in chunks[0]]), columns=['file', 'label', 'probability', 'error']), threshold)
+        return pd.DataFrame(rows(chunks[0], [opener(f) for f in chunks[0]]), columns=['file', 'label', 'probability', 'error'])
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
@@ -416,7 +437,7 @@ def predict_files(learn, # A `Learner` or an `OnnxModel`
         elif whole: done = _ordered(ex, lambda c: rows(c, [opener(f) for f in c]), chunks, 2 * n)
         else: done = _pipelined(ex, opener, chunks, rows)
         out = [r for rs in (progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
-    return uncertain(pd.DataFrame(out, columns=['file', 'label', 'probability', 'error']), threshold)
+    return pd.DataFrame(out, columns=['file', 'label', 'probability', 'error'])
 
 # %% ../nbs/07_inference.ipynb #fa600f44
 class OnnxModel:
@@ -527,7 +548,8 @@ def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED
     "A `Learner` (safe format or fastai export) or `OnnxModel` for the model file `path`"
     path = bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).exists() else Path(path) if path else default_model_path()
     m = OnnxModel(path) if path.suffix == '.onnx' else load_model(path, cpu=cpu, trust=trust)
-    if isinstance(m, Learner): m.bundled = next((n for n in BUNDLED_MODELS if path.resolve() == (_ASSETS/f'{n}.safetensors').resolve()), None)  # which bundled file, if any (`SCREENS`)
+    name = next((n for n in BUNDLED_MODELS if path.resolve() == (_ASSETS/f'{n}.safetensors').resolve()), None)
+    if name and isinstance(m, Learner): _BUNDLED[m.model] = (name, _weights_version(m.model))  # which bundled file, while its weights stay (`SCREENS`)
     return m
 
 # %% ../nbs/07_inference.ipynb #7b250363

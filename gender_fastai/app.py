@@ -14,10 +14,9 @@ from PIL import Image, ImageDraw, ImageFont
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
-    from fastai.learner import Learner
     from gender_fastai.core import GenderError, open_face
     from gender_fastai.faces import face_detector
-    from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel
+    from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes
 
 # %% ../nbs/10_app.ipynb #2e9616a8
 MAX_UPLOAD_MB = 20
@@ -70,7 +69,6 @@ def annotate(img, faces, min_side:int=320):
 FACE_COLUMNS = ['face', 'label', 'probability', 'left', 'top', 'right', 'bottom']
 "Columns of the faces table of one photo"
 
-def _classes(model): return list(model.dls.vocab) if isinstance(model, Learner) else model.classes
 
 def whole_photo(model, img):
     "The faces table for `img` classified as one face crop"

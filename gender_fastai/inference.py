@@ -390,7 +390,7 @@ def _screen_of(learn, screen):
     if screen is None or screen is False: return None
     try: fast, at = screen
     except (TypeError, ValueError): raise GenderError(f"screen is 'auto', None or (model, threshold), not {screen!r}.") from None
-    if isinstance(fast, (str, Path)): fast = _screener(bundled_model_path(fast) if str(fast) in BUNDLED_MODELS and not Path(fast).exists() else fast)
+    if isinstance(fast, (str, Path)): fast = _screener(_model_path(fast))
     if _classes(fast) != _classes(learn): raise GenderError(f"The screening model's classes {_classes(fast)} are not the model's {_classes(learn)}.")
     return fast, float(at)
 
@@ -427,8 +427,9 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, size=size, align=align)
     rows = partial(_rows, learn, vocab, tta, int8, bf16)
     if whole: _models_ready(learn, int8, bf16, bs)
+    cols = ['file', 'label', 'probability', 'error']
     if whole and len(chunks) == 1 and not pool:  # one chunk (a single file): here, with all of torch's threads for its model (a face model's single crop: 15 against 28 ms on 2 cores)
-        return pd.DataFrame(rows(chunks[0], [opener(f) for f in chunks[0]]), columns=['file', 'label', 'probability', 'error'])
+        return pd.DataFrame(rows(chunks[0], [opener(f) for f in chunks[0]]), columns=cols)
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
@@ -437,7 +438,7 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
         elif whole: done = _ordered(ex, lambda c: rows(c, [opener(f) for f in c]), chunks, 2 * n)
         else: done = _pipelined(ex, opener, chunks, rows)
         out = [r for rs in (progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
-    return pd.DataFrame(out, columns=['file', 'label', 'probability', 'error'])
+    return pd.DataFrame(out, columns=cols)
 
 # %% ../nbs/07_inference.ipynb #fa600f44
 class OnnxModel:
@@ -543,10 +544,14 @@ def default_model_path():
     "Path of the default bundled model"
     return bundled_model_path()
 
+def _model_path(path=None):
+    "The file of model `path`: a file, the name of a bundled model (unless a file of that name is here), or `None` for the default"
+    return bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).exists() else Path(path) if path else default_model_path()
+
 def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED_MODELS`); `None`: the default bundled model
                trust:bool=False, cpu:bool=True):
     "A `Learner` (safe format or fastai export) or `OnnxModel` for the model file `path`"
-    path = bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).exists() else Path(path) if path else default_model_path()
+    path = _model_path(path)
     m = OnnxModel(path) if path.suffix == '.onnx' else load_model(path, cpu=cpu, trust=trust)
     name = next((n for n in BUNDLED_MODELS if path.resolve() == (_ASSETS/f'{n}.safetensors').resolve()), None)
     if name and isinstance(m, Learner): _BUNDLED[m.model] = (name, _weights_version(m.model))  # which bundled file, while its weights stay (`SCREENS`)

@@ -22,7 +22,7 @@ from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, open_photo, 
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
-from .models import int8_model
+from .models import int8_model, folded_copy
 from .learner import gender_learner, learn_history, network_key, cpu_bf16
 from .export import int8_calibration, _training_files, onnx_bytes
 
@@ -185,10 +185,11 @@ def inference_model(learn, size:int=None,
                 return cache[int8][1]
             try:
                 with torch.no_grad():
-                    graphs = {k: (lambda k=k: _graph(m, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
+                    f = folded_copy(m).eval()  # scales and shifts after convolutions folded into them: the graphs' source (the model keeps its layers)
+                    graphs = {k: (lambda k=k: _graph(f, x[:2], k == 'optimised')) for k in ('optimised', 'frozen')}
                     ort = _ort_version()
-                    if ort: graphs['onnxruntime'] = lambda: OrtGraph(m, x[:2])
-                    _, fast = _faster_graph(f"{network_key(m)} {size}px{f' onnxruntime {ort}' if ort else ''}", graphs, x)
+                    if ort: graphs['onnxruntime'] = lambda: OrtGraph(f, x[:2])
+                    _, fast = _faster_graph(f"{network_key(m)} {size}px folded{f' onnxruntime {ort}' if ort else ''}", graphs, x)
                     with torch_threads(1):  # as `predict_files`' threads run it (an onnxruntime graph makes a session per thread count)
                         if not torch.allclose(fast(x[:3]), m(x[:3]), rtol=1e-3, atol=1e-4): fast = m  # checked on another batch size
             except Exception: fast = m  # a model that does not trace, or whose optimised graph fails (e.g. oneDNN's adaptive pooling of AlexNet at 64 px), runs as it is
@@ -206,9 +207,9 @@ BF16_MIN_BATCH = 4
 "Smaller batches run in float32: one face chip took the face model's bf16 network 5.4 ms against 4.3 ms in float32 (Xeon with AMX, one thread), four 2.3 ms each against 4.0"
 
 class Bf16Graph:
-    "A bfloat16 copy of network `m` (traced and frozen where it traces): called on a float32 batch, float32 outputs"
+    "A bfloat16 copy of network `m` (its scales and shifts folded into its convolutions, `models.folded_copy`; traced and frozen where it traces): called on a float32 batch, float32 outputs"
     def __init__(self, m:nn.Module, x): # An example batch
-        mb = copy.deepcopy(m).eval().to(torch.bfloat16); xb = x.to(torch.bfloat16)
+        mb = folded_copy(m).eval().to(torch.bfloat16); xb = x.to(torch.bfloat16)
         with torch.inference_mode():
             try: g = torch.jit.freeze(torch.jit.trace(mb, xb)); g(xb); self.net = g
             except Exception: self.net = mb  # a network that does not trace runs as the copy itself
@@ -249,7 +250,7 @@ def bf16_network(learn, size:int=None,
         wins = cache.setdefault('bf16_wins', {}).get(size)  # the answer kept beside the model: no file read per batch
         if wins is None:
             ort = _ort_version()  # the float32 graph it is timed against may be onnxruntime's
-            wins = cache['bf16_wins'][size] = bool(cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px{f' onnxruntime {ort}' if ort else ''} bf16", faster))
+            wins = cache['bf16_wins'][size] = bool(cached_choice('inference.json', f"{cpu_name()}|torch {torch.__version__}|{network_key(m)} {size}px folded{f' onnxruntime {ort}' if ort else ''} bf16", faster))
         if not wins: return None
     return _bf16_graph(m, size)
 

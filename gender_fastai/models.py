@@ -9,10 +9,10 @@ __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEA
            'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features',
            'TransferNet', 'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet',
            'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features',
-           'resize_matrix', 'FaceGenderNet']
+           'resize_matrix', 'FaceGenderNet', 'folded_copy']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
-import json, re, hashlib, importlib.util, urllib.error
+import copy, json, re, hashlib, importlib.util, urllib.error
 import numpy as np, torch.nn.functional as F
 from collections import OrderedDict
 from pathlib import Path
@@ -514,3 +514,23 @@ class FaceGenderNet(nn.Module):
         c = x[:, :, self.off:self.off + self.side, self.off:self.off + self.side]
         return torch.cat([self.face(x), self.gender(self.resize @ c @ self.resize.T)], 1)
 
+
+# %% ../nbs/03_models.ipynb #1ad2e03b
+def _fold_into(conv:nn.Conv2d, aff:Affine):
+    "Scale and shift `aff` folded into `conv` (in place)"
+    with torch.no_grad():
+        if conv.bias is None: conv.bias = nn.Parameter(torch.zeros(conv.out_channels, dtype=conv.weight.dtype, device=conv.weight.device))
+        conv.weight.mul_(aff.weight.view(-1, 1, 1, 1)); conv.bias.mul_(aff.weight).add_(aff.bias)
+
+def folded_copy(model:nn.Module):
+    "A copy of `model` for inference, the same outputs: each `Affine` right after a convolution (in a `DlibBlock` or a `nn.Sequential`) and each scale and shift of a converted network (`_fold_affine`) folded into that convolution"
+    m = copy.deepcopy(model)
+    for mod in list(m.modules()):
+        if isinstance(mod, DlibBlock):
+            for c, a in (('c1', 'a1'), ('c2', 'a2')):
+                if isinstance(getattr(mod, a), Affine): _fold_into(getattr(mod, c), getattr(mod, a)); setattr(mod, a, nn.Identity())
+        elif isinstance(mod, nn.Sequential):
+            ks = list(mod._modules)
+            for prev, k in zip(ks, ks[1:]):
+                if isinstance(mod._modules[k], Affine) and isinstance(mod._modules[prev], nn.Conv2d): _fold_into(mod._modules[prev], mod._modules[k]); mod._modules[k] = nn.Identity()
+    return _fold_affine(m)

@@ -515,7 +515,7 @@ class FaceGenderNet(nn.Module):
         return torch.cat([self.face(x), self.gender(self.resize @ c @ self.resize.T)], 1)
 
 
-# %% ../nbs/03_models.ipynb #1ad2e03b
+# %% ../nbs/03_models.ipynb #f1323bf4
 def _fold_into(conv:nn.Conv2d, aff:Affine):
     "Scale and shift `aff` folded into `conv` (in place)"
     with torch.no_grad():

@@ -113,7 +113,8 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
             for f in files[:single]:
                 t = time.perf_counter(); predict_files(m, [f], progress=False); lat_s.append(time.perf_counter() - t)
             rs = predict_files(m, files, progress=False); acc_s = (rs.label.values[:n_val] == truth).mean()
-            first = predict_files(scr[0], files, progress=False, bf16=False).probability.values  # as the screen runs it: float32; share = (first >= scr[1]).mean()
+            first = predict_files(scr[0], files, progress=False, bf16=False).probability.values  # as the screen runs it: float32
+            share = (first >= scr[1]).mean()
             unsure = str(files[int(first.argmin())])  # the one-file run that is subtracted must build the face model's network too, as the run on all files does
             paired(f"`gender_fastai_predict --model {name}` ({len(files)} files; screened: {share:.0%} answered by the fast model; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files], one_file=unsure)[0])
             paired(f"`predict_files` {name} ({len(files)} files, screened; one file: `predict_files(model, [file])`)", lambda: api_rate(m, files)[0], lat_s, f"{acc_s:.4f}")

@@ -9,7 +9,8 @@ where its top probability is `inference.SCREENS`' threshold (0.99) or more. This
   screened answers (and the utkface age bands where they differ from the face model's);
 - `per` crops of each held-out set (`--per 400`: 800 crops) in each condition of `faces.wild_photo`'s faces (small,
   turned 15-30° or 40-100°, dark, blurred, low resolution, JPEG 15) and with sunglasses or a mask drawn at the landmarks
-  (`wild.occlude_face`), saved as JPEG 95, the same per condition;
+  (`wild.occlude_face`), and cut loosely from a cluttered photo (`loose`: the face pasted as the composites paste it, the crop
+  a square of twice its side around its centre), saved as JPEG 95, the same per condition;
 - with `--turned 1`, the face model on the same changed crops with its crops searched upright only (`MTCNNFinder(turns=())`,
   the crop search before crops were searched turned too) against the default finder, in each condition.
 """
@@ -20,12 +21,18 @@ from fastcore.script import call_parse
 sys.path.insert(0, str(Path(__file__).parent))
 from wild import held_out, occlude_face
 from gender_fastai.core import load_rgb, open_face
-from gender_fastai.faces import _wild_face, face_chip, MTCNNFinder, face_finder
+from gender_fastai.faces import _wild_face, wild_photo, face_chip, MTCNNFinder, face_finder
 from gender_fastai.evaluate import age_band
 from gender_fastai.data import dls_size, dls_align
 from gender_fastai.inference import open_model, predict_files, predict_probs, SCREENS
 
-CONDITIONS = ('plain', 'small', 'rotated', 'tilted', 'dark', 'blurred', 'lowres', 'jpeg', 'sunglasses', 'mask')
+CONDITIONS = ('plain', 'small', 'rotated', 'tilted', 'dark', 'blurred', 'lowres', 'jpeg', 'sunglasses', 'mask', 'loose')
+
+def loose_crop(path, seed, k:float=2.):
+    "The face of `path` pasted into a cluttered 640 x 480 photo (`wild_photo`, as it is), cut as a square `k` times its side around its centre"
+    photo, placed = wild_photo([path], seed=seed, condition='plain')
+    (l, t, r, b), _ = placed[0]; cx, cy, h = (l + r) / 2, (t + b) / 2, k * max(r - l, b - t) / 2
+    return photo.crop((round(cx - h), round(cy - h), round(cx + h), round(cy + h)))  # black beyond the photo
 
 def changed_crops(gv, uv, per, folder):
     "Table `cond, src, label, path` of `per` crops of each held-out set in each of `CONDITIONS`, written as JPEG 95 into `folder`"
@@ -35,7 +42,8 @@ def changed_crops(gv, uv, per, folder):
         rng = np.random.default_rng(1)
         for i, r in items.iterrows():
             im = load_rgb(r.path)
-            if c in ('sunglasses', 'mask'): im = occlude_face(im, c) or im
+            if c == 'loose': im = loose_crop(r.path, i)
+            elif c in ('sunglasses', 'mask'): im = occlude_face(im, c) or im
             elif c != 'plain': im, _ = _wild_face(im, c, rng, 0.6 if r.src == 'utk' else 1.0)  # a UTKFace chip's face spans about 60% of it
             p = Path(folder)/f'{c}_{i}.jpg'; im.save(p, quality=95)
             rows.append(dict(cond=c, src=r.src, label=r.label, path=str(p), age=r.get('age')))

@@ -523,7 +523,7 @@ def _fold_into(conv:nn.Conv2d, aff:Affine):
         conv.weight.mul_(aff.weight.view(-1, 1, 1, 1)); conv.bias.mul_(aff.weight).add_(aff.bias)
 
 def folded_copy(model:nn.Module):
-    "A copy of `model` for inference, the same outputs: each `Affine` right after a convolution (in a `DlibBlock` or a `nn.Sequential`) and each scale and shift of a converted network (`_fold_affine`) folded into that convolution"
+    "A copy of `model` for inference, the same outputs: each `Affine` right after a convolution (in a `DlibBlock` or a `nn.Sequential`) and each scale and shift of a converted network (its `Const` layers) folded into that convolution"
     m = copy.deepcopy(model)
     for mod in list(m.modules()):
         if isinstance(mod, DlibBlock):

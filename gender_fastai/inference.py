@@ -9,7 +9,7 @@ __all__ = ['BF16_SURE', 'BF16_TOLERANCE', 'BF16_MIN_BATCH', 'SCREENS', 'CROP_PAD
            'predict_faces', 'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
-import io, os, sys, copy, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
+import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn

@@ -525,12 +525,11 @@ def _fold_into(conv:nn.Conv2d, aff:Affine):
 def folded_copy(model:nn.Module):
     "A copy of `model` for inference, the same outputs: each `Affine` right after a convolution (in a `DlibBlock` or a `nn.Sequential`) and each scale and shift of a converted network (its `Const` layers) folded into that convolution"
     m = copy.deepcopy(model)
-    for mod in list(m.modules()):
-        if isinstance(mod, DlibBlock):
-            for c, a in (('c1', 'a1'), ('c2', 'a2')):
-                if isinstance(getattr(mod, a), Affine): _fold_into(getattr(mod, c), getattr(mod, a)); setattr(mod, a, nn.Identity())
-        elif isinstance(mod, nn.Sequential):
-            ks = list(mod._modules)
-            for prev, k in zip(ks, ks[1:]):
-                if isinstance(mod._modules[k], Affine) and isinstance(mod._modules[prev], nn.Conv2d): _fold_into(mod._modules[prev], mod._modules[k]); mod._modules[k] = nn.Identity()
+    convs = [l for _, l in m.named_modules(remove_duplicate=False) if isinstance(l, nn.Conv2d)]
+    shared = {id(c) for c in convs if sum(c is d for d in convs) > 1}  # a convolution used in two places is folded in neither
+    pairs = [(b, c, a) for b in m.modules() if isinstance(b, DlibBlock) for c, a in (('c1', 'a1'), ('c2', 'a2'))]
+    pairs += [(s, p, k) for s in m.modules() if isinstance(s, nn.Sequential) for p, k in zip(list(s._modules), list(s._modules)[1:])]
+    for mod, c, a in pairs:
+        conv, aff = getattr(mod, c), getattr(mod, a)
+        if isinstance(aff, Affine) and isinstance(conv, nn.Conv2d) and id(conv) not in shared: _fold_into(conv, aff); setattr(mod, a, nn.Identity())
     return _fold_affine(m)

@@ -64,10 +64,14 @@ def _int8_engine():
     if eng: torch.backends.quantized.engine = eng
     return eng
 
+def _shared_convs(model:nn.Module):
+    "`id`s of the convolutions that `model` uses in more than one place"
+    convs = [l for _, l in model.named_modules(remove_duplicate=False) if isinstance(l, nn.Conv2d)]
+    return {id(c) for c in convs if sum(c is d for d in convs) > 1}
+
 def _fold_affine(model:nn.Module):
     "`model` changed in place: each per-channel scale and shift that follows a convolution (the `Const` layers of a network converted from ONNX) folded into its weights and bias; the same outputs"
-    convs = [l for _, l in model.named_modules(remove_duplicate=False) if isinstance(l, nn.Conv2d)]
-    shared = {id(c) for c in convs if sum(c is d for d in convs) > 1}  # a convolution used in two places is folded in neither
+    shared = _shared_convs(model)  # a convolution used in two places is folded in neither
     for seq in [s for s in model.modules() if isinstance(s, nn.Sequential)]:
         kept, last = OrderedDict(), None
         for n, l in list(seq._modules.items()):  # every place, a module used twice included (`named_children` lists it once)
@@ -525,8 +529,7 @@ def _fold_into(conv:nn.Conv2d, aff:Affine):
 def folded_copy(model:nn.Module):
     "A copy of `model` for inference, the same outputs: each `Affine` right after a convolution (in a `DlibBlock` or a `nn.Sequential`) and each scale and shift of a converted network (its `Const` layers) folded into that convolution"
     m = copy.deepcopy(model)
-    convs = [l for _, l in m.named_modules(remove_duplicate=False) if isinstance(l, nn.Conv2d)]
-    shared = {id(c) for c in convs if sum(c is d for d in convs) > 1}  # a convolution used in two places is folded in neither
+    shared = _shared_convs(m)  # a convolution used in two places is folded in neither
     pairs = [(b, c, a) for b in m.modules() if isinstance(b, DlibBlock) for c, a in (('c1', 'a1'), ('c2', 'a2'))]
     pairs += [(s, p, k) for s in m.modules() if isinstance(s, nn.Sequential) for p, k in zip(list(s._modules), list(s._modules)[1:])]
     for mod, c, a in pairs:

@@ -55,7 +55,8 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           smooth:float=None, # Label smoothing of the loss, 0 to below 1 (default: 0.1 for faceresnet trained on one --data, else 0)
           best:bool=False, # Export the epoch with the best validation loss, not the last
           fp32:bool=False, # Train in float32 even on a CPU with native bfloat16 (default there: bf16 autocast)
-          seed:int=42, # Random seed
+          seed:int=42, # Random seed of the training
+          split_seed:int=42, # Seed of the random validation split of data without one of its own (UTKFace, a folder without Validation): fixed, so that runs with any --seed hold out the same images
           workers:int=None, # DataLoader workers (default: 0 on small CPU machines)
           out:str='models/model.pkl', # Where to export: .pkl (fastai export, a pickle) or .safetensors (the safe format)
           log:str=None, # CSV file that gets one row per run (default: runs.csv beside --out)
@@ -89,7 +90,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if teacher is not None:
             from gender_fastai.inference import open_model
             kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here
-        try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, num_workers=workers, weighted=weighted,
+        try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, num_workers=workers, weighted=weighted,
                                  save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
                                  photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, smooth=smooth, **kw)
         except KeyboardInterrupt:

@@ -290,8 +290,9 @@ def load_checkpoint(path, config:dict):
     if not path.is_file(): raise GenderError(f"Nothing to resume: no checkpoint at {path}. Train without --resume.")
     try: state = torch.load(path, map_location=default_device(), weights_only=False)  # optimizer state on the training device
     except Exception as e: raise GenderError(f"{path} is not a readable checkpoint ({type(e).__name__}); delete it and train without --resume.") from None
-    keys, get = set(config) | set(state['config']), lambda c, k: c.get(k, _UNSET.get(k))
-    diff = {k: (get(state['config'], k), get(config, k)) for k in sorted(keys) if get(state['config'], k) != get(config, k)}
+    old = {'split_seed': state['config'].get('seed'), **state['config']}  # made before split_seed existed: the split followed the seed
+    keys, get = set(config) | set(old), lambda c, k: c.get(k, _UNSET.get(k))
+    diff = {k: (get(old, k), get(config, k)) for k in sorted(keys) if get(old, k) != get(config, k)}
     if diff: raise GenderError(f"{path} was made with other settings {({k: a for k, (a, b) in diff.items()})}: resume with those, or train afresh without --resume.")
     return state
 
@@ -431,7 +432,8 @@ def default_smooth(arch:str, data):
 
 def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by `load_sources`), or an items table
                 arch:str=DEFAULT_ARCH, size:int=None, epochs:int=DEFAULT_EPOCHS, lr:float=None, # Size and learning rate: the architecture's defaults
-                bs:int=128, seed:int=42,
+                bs:int=128, seed:int=42, # Seed of the training (initial weights, shuffling, augmentation)
+                split_seed:int=42, # Seed of the random validation split of sources without a split of their own (UTKFace, a folder without `Validation`): fixed, so that runs with any `seed` hold out the same images
                 num_workers=None, progress:bool=False, # fastai's progress bar instead of one line per epoch
                 checkpoint=None, # Save a checkpoint here after every epoch
                 resume:bool=False, # Continue from `checkpoint`
@@ -472,14 +474,14 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
         if cache is False: raise GenderError(_NO_CACHE_TEACHER)
     check_smooth(smooth)  # before any data is read
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
-    config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
+    config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
                   **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'age_balance': age_balance} if age_balance else {}), **({'features': True} if features else {}),
                   **({'smooth': smooth} if smooth else {}), **({'unfreeze': unfreeze} if unfreeze else {}), **({'teacher': teacher_key(teacher), 'distil': distil} if teacher is not None else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
     state = load_checkpoint(checkpoint, config) if resume else None
     set_seed(seed, reproducible=True)
-    dls = arch_dls(data, arch, size=size, bs=bs, seed=seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, **kwargs)
+    dls = arch_dls(data, arch, size=size, bs=bs, seed=split_seed, num_workers=num_workers, strict=strict, align=align, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, **kwargs)
     learn = gender_learner(dls, arch, weighted=weighted, smooth=smooth, cbs=cbs, **kwargs)
     if unfreeze: learn.unfreeze(); lr = slice(unfreeze * lr, lr)  # discriminative rates: body, head
     if cache is None: cache = len(dls.train_ds) * 3 * size * size < 2e9
@@ -507,7 +509,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=fit_cbs)
     finally: learn.logger, learn.model_dir, learn.dls, learn.loss_func = print, 'models', dls, loss  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
-    learn.split = dict(seed=seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
+    learn.split = dict(seed=split_seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
     if (acc := source_accuracy(learn, fit_dls.valid)):
         learn.source_accuracy = acc
         print('validation accuracy by source: ' + ', '.join(f"{s} {a:.4f} ({n})" for s, (a, n) in acc.items()), flush=True)

@@ -9,7 +9,7 @@ network's blocks 9 and 12 (128 + 256: `--taps`): 20 one-cycle epochs of the head
 bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey; with `--occlude P`, also a view with a flat rectangle over P of them: `data.occlude`) (`--unfreeze_epochs N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
-utkface-sample (its seeded 20% validation split is held out: no model of the library trains on it). float32
+utkface-sample (its 20% validation split, drawn with split seed 42 whatever `--seed`, is held out: no model of the library trains on it). float32
 (bf16 autocast measured slower than fp32 channels_last for this network on this CPU). Writes OUT/NAME.safetensors and
 OUT/NAME.md (the model card), evaluated on what ships: gender-sample/Validation and the utkface held-out part, without
 the held-out files that are byte-identical to a training file.

@@ -36,7 +36,8 @@ def model_meta(learn:Learner):
     return dict(format=SAFE_FORMAT, format_version=SAFE_VERSION, library_version=gender_fastai.__version__,
                 arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items()},
                 size=int(dls_size(learn.dls)), align=dls_align(learn.dls), classes=list(learn.dls.vocab), stats=list(dls_stats(learn.dls)),
-                history=None if h is None else h.reset_index().to_dict('list'))
+                history=None if h is None else h.reset_index().to_dict('list'),
+                **({'split': dict(learn.split)} if getattr(learn, 'split', None) else {}))  # the random split's seed: evaluation rebuilds it
 
 # %% ../nbs/06_export.ipynb #cec489ac
 INT8_IMAGES = 512

@@ -54,6 +54,7 @@ def load_safe(path, cpu:bool=True):
     learn.model.eval()
     learn.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None
     learn.meta = meta
+    if meta.get('split'): learn.split = dict(meta['split'])  # evaluation rebuilds the random split it was trained with
     return learn
 
 # %% ../nbs/07_inference.ipynb #590825a5

@@ -221,9 +221,9 @@ def test_predict_screened(gender_path, tmp_path):
 def test_train_split_seed(utk_small, tmp_path):
     "--split_seed draws the random validation split (kept in the export, for evaluation); --seed seeds only the training"
     from gender_fastai.inference import load_model
-    r = run('gender_fastai_train', '--data', utk_small, '--arch', 'resnet9', '--epochs', '1', '--bs', '40', '--seed', '3', '--split_seed', '7', '--out', tmp_path/'m.pkl')
+    r = run('gender_fastai_train', '--data', utk_small, '--arch', 'resnet9', '--epochs', '1', '--bs', '40', '--seed', '3', '--split_seed', '7', '--out', tmp_path/'m.safetensors')
     assert r.returncode == 0, r.stderr
     assert 'final validation accuracy: ' in r.stdout and '(40 images)' in r.stdout, r.stdout
-    assert load_model(tmp_path/'m.pkl').split == dict(seed=7, valid_pct=0.2)
+    assert load_model(tmp_path/'m.safetensors').split == dict(seed=7, valid_pct=0.2)  # in the safe format's header too
     r = run('gender_fastai_train', '--data', utk_small, '--arch', 'resnet9', '--epochs', '1', '--bs', '40', '--seed', '3', '--out', tmp_path/'m2.pkl')
     assert r.returncode == 0 and load_model(tmp_path/'m2.pkl').split == dict(seed=42, valid_pct=0.2), r.stderr

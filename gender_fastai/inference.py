@@ -24,7 +24,7 @@ from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
 from .models import int8_model, folded_copy
 from .learner import gender_learner, learn_history, network_key, cpu_bf16
-from .export import int8_calibration, _training_files, onnx_bytes
+from .export import int8_calibration, _training_files, onnx_bytes, ort_int8
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
 # shape tests inside them (the face ResNet pads mismatched shortcuts) are not for the user. Set once: not thread-safe per call.
@@ -89,8 +89,13 @@ def _int8_qparams(learn):
     return int8_calibration(learn)  # a learner trained in this process: its own training images
 
 def _int8_network(learn, x):
-    "The int8 network of `learn`, or one clear error"
-    try: return int8_model(learn.model, _int8_qparams(learn), x)
+    "The int8 network of `learn` (FX's, or onnxruntime's for a calibration of `export.ort_int8`), or one clear error"
+    try:
+        qp = _int8_qparams(learn)
+        if 'onnxruntime' not in qp: return int8_model(learn.model, qp, x)
+        try: _onnxruntime()
+        except ImportError: raise GenderModelError("This model's int8 calibration is onnxruntime's: pip install onnxruntime (or gender_fastai[pretrained]), or predict without int8.") from None
+        return OrtGraph(None, x, onnx=ort_int8(learn.model, x, ranges=qp['onnxruntime'])[0])
     except GenderError: raise
     except Exception as e: raise GenderModelError(f"This model cannot run as int8 ({type(e).__name__}: {str(e)[:100]}): predict without int8.") from None
 
@@ -154,10 +159,11 @@ def _ort_version():
 _BUILDING = threading.Lock()
 
 class OrtGraph:
-    "Network `m` exported to ONNX in memory and run by onnxruntime on the CPU; called like `m` on a torch batch, with as many threads as torch has at the call"
-    def __init__(self, m:nn.Module, x): # An example batch (any batch size runs)
+    "Network `m` exported to ONNX in memory (or the graph `onnx`) and run by onnxruntime on the CPU; called like `m` on a torch batch, with as many threads as torch has at the call"
+    def __init__(self, m:nn.Module, x, # An example batch (any batch size runs)
+                 onnx:bytes=None): # An ONNX graph with input `x` to run instead of exporting `m` (e.g. the int8 graph of `export.ort_int8`)
         onnxruntime = _onnxruntime()  # here: a missing onnxruntime fails the build, and the graph is not a candidate
-        self.onnx, self.ort, self.sessions, self.lock = onnx_bytes(m, x.clone().contiguous()), onnxruntime, {}, threading.Lock()
+        self.onnx, self.ort, self.sessions, self.lock = onnx or onnx_bytes(m, x.clone().contiguous()), onnxruntime, {}, threading.Lock()
     def session(self, threads:int):
         "The session running on `threads` threads, made once (sessions are safe to share between threads)"
         with self.lock:

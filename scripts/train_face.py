@@ -1,6 +1,6 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--age_balance 0.5] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--calibrate] [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--age_balance 0.5] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
@@ -12,7 +12,9 @@ dataset it never saw, for 0.1 better on its own source's validation), on aligned
 utkface-sample (its 20% validation split, drawn with split seed 42 whatever `--seed`, is held out: no model of the library trains on it). float32
 (bf16 autocast measured slower than fp32 channels_last for this network on this CPU). Writes OUT/NAME.safetensors and
 OUT/NAME.md (the model card), evaluated on what ships: gender-sample/Validation and the utkface held-out part, without
-the held-out files that are byte-identical to a training file.
+the held-out files that are byte-identical to a training file. The file carries its int8 calibration (for `gender_fastai_predict --int8`:
+`export.ort_int8`, onnxruntime's quantisation of the network's convolutions) on 512 of the training images, evenly
+spaced through them; `--calibrate` records it again on the model already at OUT/NAME.safetensors, without training.
 """
 import json, time, warnings
 from pathlib import Path
@@ -33,6 +35,11 @@ def held_out():
     df = load_sources([sample_data('gender-sample'), sample_data('utkface-sample')])
     valid = df[(df.split == 'valid') & ~df.index.isin(cross_split_duplicates(df).index)]
     return [('gender-sample/Validation', valid[valid.source == 'gender-sample']), ('utkface-sample held-out (20%, seeded)', valid[valid.source == 'utkface-sample'])]
+
+def calib_files():
+    "The training images of both sources, in order: `export.save_model` calibrates int8 on `INT8_IMAGES` of them, evenly spaced"
+    df = load_sources([sample_data('gender-sample'), sample_data('utkface-sample')])
+    return list(df[df.split == 'train'].path)
 
 def evaluate_held_out(learn):
     "`(rows, subs, coverage)` of the model card: metrics of `learn` on each `held_out` set, its subgroups, and the coverage of `--uncertain` on the last (utkface)"
@@ -112,7 +119,12 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
          taps:str='9,12', # Blocks of the face network whose averaged outputs the head reads too ('': none, the bundled model before)
          hidden:int=512, p_drop:float=0.5, # The head's hidden units and dropout (128 and 0.25 before)
          unfreeze_epochs:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
-         out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv'):
+         out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv',
+         calibrate:bool=False): # Only record the int8 calibration of the model at OUT/NAME.safetensors again (its weights and card unchanged)
+    if calibrate:
+        path = Path(out)/f'{name}.safetensors'
+        save_model(load_safe(path), path, int8=True, calib=calib_files())
+        return print(f"recorded the int8 calibration of {path}")
     t = time.time()
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
@@ -121,7 +133,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
                             taps=tuple(int(i) for i in taps.split(',') if i.strip()), hidden=hidden, p_drop=p_drop)
         if unfreeze_epochs: fine_tune_all(learn, unfreeze_epochs, lr)
     minutes = (time.time() - t) / 60
-    path = save_model(learn, Path(out)/f'{name}.safetensors')
+    path = save_model(learn, Path(out)/f'{name}.safetensors', int8=True, calib=calib_files())
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)

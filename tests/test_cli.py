@@ -172,17 +172,20 @@ def test_predict_uncertain_below_threshold(model, gender_path, tmp_path):
     assert sum(l.startswith('uncertain') for l in gated.stdout.splitlines()) == low.sum()
 
 def test_predict_int8(gender_path, tmp_path):
-    "--int8: the bundled ResNet9 and `gender_transfer` from their stored calibrations, nearly the float answers; a model without one is refused in one line"
+    "--int8: the bundled models from their stored calibrations (the face model's is onnxruntime's), nearly the float answers; a model without one is refused in one line"
     files = sorted((gender_path/'Validation'/'female').iterdir())[:30] + sorted((gender_path/'Validation'/'male').iterdir())[:30]
     import pandas as pd
-    for m in ('gender_resnet9', 'gender_transfer'):
+    for m in ('gender_resnet9', 'gender_transfer', 'gender_faceresnet'):
         f32 = run('gender_fastai_predict', '--model', m, *files, '--csv', tmp_path/'f32.csv')
         i8 = run('gender_fastai_predict', '--model', m, '--int8', *files, '--csv', tmp_path/'i8.csv')
         assert f32.returncode == 0 and i8.returncode == 0, i8.stderr
         a, b = pd.read_csv(tmp_path/'f32.csv'), pd.read_csv(tmp_path/'i8.csv')
         assert (a.label != b.label).sum() <= 1 and (a.probability - b.probability).abs().mean() < 0.01, m
         assert not (a.probability == b.probability).all()  # the int8 network really ran
-    r = run('gender_fastai_predict', '--int8', files[0])  # the default face model ships without an int8 calibration
+    from gender_fastai.inference import load_safe, bundled_model_path
+    from gender_fastai.export import save_model
+    plain = save_model(load_safe(bundled_model_path('gender_resnet9')), tmp_path/'plain.safetensors', int8=False)
+    r = run('gender_fastai_predict', '--model', plain, '--int8', files[0])
     assert r.returncode == 2 and 'has no int8 calibration' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 def test_predict_many_paths_on_the_command_line(gender_path, tmp_path):

@@ -6,8 +6,8 @@ feature, `int8=True` / `--int8`, rebuilds it from the calibration stored in the 
 
 Models of squished crops: post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI),
 through the library's own `int8_qparams` / `int8_model` (which fold per-channel scales and shifts into the convolutions
-first; `--no_fold`: the network as it is, as before). Aligned face models (`--model gender_faceresnet`): onnxruntime's
-static quantisation of the convolutions of the folded network's ONNX graph (`ort_int8`: QDQ, weights per channel on
+first; `--no_fold`: the network as it is, as before). A network FX cannot trace, such as the aligned face model's
+(`--model gender_faceresnet`), as `export.int8_calibration` does: onnxruntime's static quantisation of the convolutions of the folded network's ONNX graph (`ort_int8`: QDQ, weights per channel on
 7 bits), against the float32 graph `predict_files` runs (`inference_model`: onnxruntime's where it was timed fastest).
 Calibrated on `calib` gender-sample/Training crops (as the model sees them: aligned chips for a face model), then
 compared with the float32 model on all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability
@@ -22,8 +22,8 @@ from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, torch_threads
 from gender_fastai.data import dls_stats, dls_size, dls_align
 from gender_fastai.models import int8_qparams, int8_model
-from gender_fastai.export import ort_int8
-from gender_fastai.inference import open_model, inference_model, OrtGraph, _open
+from gender_fastai.export import ort_int8, OrtGraph
+from gender_fastai.inference import open_model, inference_model, _open
 
 def batch(files, mean, std, size:int=32, align:float=None):
     "Normalised float batch of what the model sees of `files` (squished crops, or aligned chips where `align` is given), as `fast_probs` builds it"
@@ -60,9 +60,9 @@ def main(model:str='gender_resnet9', # A bundled model or a model file
     xv, xc = batch(val, mean, std, size, align), batch(cal, mean, std, size, align)
     t = time.perf_counter()
     batches = [xc[i:i + 64] for i in range(0, len(xc), 64)]
-    if align is None:
-        qp = int8_qparams(learn.model, batches, fold=not no_fold); q = int8_model(learn.model, qp, xc[:8]); kind = f'FX, {torch.backends.quantized.engine}'
-    else: onnx, qp = ort_int8(learn.model, xc[:2], batches); q = OrtGraph(None, xc[:2], onnx=onnx); kind = 'onnxruntime, QDQ'
+    try: qp = int8_qparams(learn.model, batches, fold=not no_fold); q = int8_model(learn.model, qp, xc[:8]); kind = f'FX, {torch.backends.quantized.engine}'
+    except torch.fx.proxy.TraceError:  # as `export.int8_calibration` chooses: a network FX cannot trace (the face models) goes to onnxruntime
+        onnx, qp = ort_int8(learn.model, xc[:2], batches); q = OrtGraph(None, xc[:2], onnx=onnx); kind = 'onnxruntime, QDQ'
     build = time.perf_counter() - t
     fp32 = inference_model(learn)
     with torch.inference_mode():

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['BF16_SURE', 'BF16_TOLERANCE', 'BF16_MIN_BATCH', 'SCREENS', 'CROP_PADDING', 'MODEL_SUFFIXES', 'BUNDLED_MODELS',
-           'empty_dls', 'load_safe', 'load_model', 'image_paths', 'OrtGraph', 'inference_model', 'Bf16Graph',
-           'bf16_network', 'fast_probs', 'predict_probs', 'uncertain', 'bundled_name', 'predict_files', 'OnnxModel',
-           'predict_faces', 'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
+           'empty_dls', 'load_safe', 'load_model', 'image_paths', 'inference_model', 'Bf16Graph', 'bf16_network',
+           'fast_probs', 'predict_probs', 'uncertain', 'bundled_name', 'predict_files', 'OnnxModel', 'predict_faces',
+           'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
 import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
@@ -22,9 +22,9 @@ from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, open_photo, 
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .data import gender_block, dls_stats, dls_size, dls_align
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
-from .models import int8_model, folded_copy
+from .models import folded_copy
 from .learner import gender_learner, learn_history, network_key, cpu_bf16
-from .export import int8_calibration, _training_files, onnx_bytes, ort_int8
+from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
 # shape tests inside them (the face ResNet pads mismatched shortcuts) are not for the user. Set once: not thread-safe per call.
@@ -89,13 +89,8 @@ def _int8_qparams(learn):
     return int8_calibration(learn)  # a learner trained in this process: its own training images
 
 def _int8_network(learn, x):
-    "The int8 network of `learn` (FX's, or onnxruntime's for a calibration of `export.ort_int8`), or one clear error"
-    try:
-        qp = _int8_qparams(learn)
-        if 'onnxruntime' not in qp: return int8_model(learn.model, qp, x)
-        try: _onnxruntime()
-        except ImportError: raise GenderModelError("This model's int8 calibration is onnxruntime's: pip install onnxruntime (or gender_fastai[pretrained]), or predict without int8.") from None
-        return OrtGraph(None, x, onnx=ort_int8(learn.model, x, ranges=qp['onnxruntime'])[0])
+    "The int8 network of `learn` (`export.int8_network`: FX's, or onnxruntime's for a calibration of `export.ort_int8`), or one clear error"
+    try: return int8_network(learn.model, _int8_qparams(learn), x)
     except GenderError: raise
     except Exception as e: raise GenderModelError(f"This model cannot run as int8 ({type(e).__name__}: {str(e)[:100]}): predict without int8.") from None
 
@@ -128,51 +123,7 @@ def _faster_graph(key:str, # What identifies the model, e.g. its class, paramete
     choice = cached_choice('inference.json', k, measure, refresh=True)
     return choice, gs[choice]
 
-_ORT_IMPORT = threading.Lock()
-
-def _onnxruntime():
-    "The onnxruntime module, imported on a thread with a 1 GB stack: its import recurses over the process's command line (onnxruntime 1.30: a segfault in the main thread's 8 MB stack from about 1,000 file paths as arguments; 1.7 MB of them, near Linux's limit, import fine this way)"
-    with _ORT_IMPORT:  # one import at a time, and `threading.stack_size` (process-wide) set back before another thread can change it
-        mod = sys.modules.get('onnxruntime')
-        if mod is not None and not getattr(getattr(mod, '__spec__', None), '_initializing', False): return mod
-        out = {}
-        def load():
-            try: import onnxruntime; out['mod'] = onnxruntime
-            except BaseException as e: out['err'] = e
-        old = threading.stack_size(1 << 30)  # reserved, not used: the import touches what it needs
-        try: t = threading.Thread(target=load, name='import-onnxruntime'); t.start()
-        except RuntimeError: t = None  # no room for such a thread (a memory limit): import here, as a plain import would
-        finally: threading.stack_size(old)
-        if t is None: load()
-        else: t.join()
-        if 'err' in out: raise out['err']
-        return out['mod']
-
-def _ort_version():
-    "The installed onnxruntime's version (from its package's metadata: nothing imported), or `None` when it is not installed"
-    if importlib.util.find_spec('onnxruntime') is None: return None
-    for dist in ('onnxruntime', 'onnxruntime-gpu', 'onnxruntime-openvino', 'onnxruntime-directml'):
-        try: return importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError: pass
-    return 'unknown'
-
 _BUILDING = threading.Lock()
-
-class OrtGraph:
-    "Network `m` exported to ONNX in memory (or the graph `onnx`) and run by onnxruntime on the CPU; called like `m` on a torch batch, with as many threads as torch has at the call"
-    def __init__(self, m:nn.Module, x, # An example batch (any batch size runs)
-                 onnx:bytes=None): # An ONNX graph with input `x` to run instead of exporting `m` (e.g. the int8 graph of `export.ort_int8`)
-        onnxruntime = _onnxruntime()  # here: a missing onnxruntime fails the build, and the graph is not a candidate
-        self.onnx, self.ort, self.sessions, self.lock = onnx or onnx_bytes(m, x.clone().contiguous()), onnxruntime, {}, threading.Lock()
-    def session(self, threads:int):
-        "The session running on `threads` threads, made once (sessions are safe to share between threads)"
-        with self.lock:
-            if threads not in self.sessions:
-                o = self.ort.SessionOptions(); o.intra_op_num_threads, o.inter_op_num_threads = threads, 1
-                o.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: face finding runs beside it on the same cores
-                self.sessions[threads] = self.ort.InferenceSession(self.onnx, o, providers=['CPUExecutionProvider'])
-            return self.sessions[threads]
-    def __call__(self, x): return torch.from_numpy(self.session(torch.get_num_threads()).run(None, {'x': x.detach().cpu().float().contiguous().numpy()})[0])
 
 def inference_model(learn, size:int=None,
                     int8:bool=False): # The int8 network of the calibration stored with the model (`export.save_model`), on the CPU

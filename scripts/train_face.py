@@ -20,7 +20,7 @@ import json, time, warnings
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
-from gender_fastai.core import sample_data
+from gender_fastai.core import sample_data, GenderError
 from gender_fastai.data import load_sources, cross_split_duplicates, cached_dls
 from gender_fastai.learner import train_model, source_accuracy
 from gender_fastai.export import save_model
@@ -79,7 +79,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
            "; the body stays frozen (trained on gender-sample alone and judged on all of utkface-sample, which it never saw, fine-tuning it for 2 more "
            "epochs was 2.4 points worse there, 87.6% against 90.0%, for 0.1 better on gender-sample/Validation: `bench/crossdomain.py`)")
     return '\n'.join([f"# Model card: {name} (bundled with gender_fastai)", "",
-        "Female / male classifier of faces. The default model of `gender_fastai_predict`, `--faces` and `gender_fastai_app`.", "",
+        "Female / male classifier of faces. The default model of `gender_fastai_predict`, `--faces` and `gender_fastai_app`. The file carries its int8 calibration (onnxruntime's, `export.ort_int8`, on 512 of its training images): `--int8` runs its network as int8 on the CPU, an option (probabilities more than 1e-2 from float32's for about 8% of faces; figures in the README, \"Speed on a small CPU\").", "",
         "## Model and training", "",
         f"dlib's face-recognition ResNet (29 layers), read from "
         "`dlib_face_recognition_resnet_model_v1.dat` of PyPI's `face-recognition-models` by the library's own reader and frozen"
@@ -133,7 +133,9 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
                             taps=tuple(int(i) for i in taps.split(',') if i.strip()), hidden=hidden, p_drop=p_drop)
         if unfreeze_epochs: fine_tune_all(learn, unfreeze_epochs, lr)
     minutes = (time.time() - t) / 60
-    path = save_model(learn, Path(out)/f'{name}.safetensors', int8=True, calib=calib_files())
+    path = save_model(learn, Path(out)/f'{name}.safetensors', int8=False)  # saved before the calibration: a failed one loses no training
+    try: save_model(learn, path, int8=True, calib=calib_files())
+    except GenderError as e: print(f"saved without an int8 calibration ({e}); record one with --calibrate", flush=True)
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)

@@ -13,14 +13,15 @@ Calibrated on `calib` gender-sample/Training crops (as the model sees them: alig
 compared with the float32 model on all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability
 differences, labels that change, images/s of the model alone on `threads` torch threads, and files/s from `files` JPEG
 files with each core decoding (and, for a face model, finding and aligning the face) and predicting whole batches, as
-`predict_files` does.
+`predict_files` does; for a face model also the accuracy on utkface-sample's seeded held-out part (which no bundled model
+trained on).
 """
 import os, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, torch
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, torch_threads
-from gender_fastai.data import dls_stats, dls_size, dls_align
+from gender_fastai.data import dls_stats, dls_size, dls_align, load_sources, cross_split_duplicates
 from gender_fastai.models import int8_qparams, int8_model
 from gender_fastai.export import ort_int8, OrtGraph
 from gender_fastai.inference import open_model, inference_model, _open
@@ -80,3 +81,10 @@ def main(model:str='gender_resnet9', # A bundled model or a model file
     print(f"| labels that change | | {(p32.argmax(1) != p8.argmax(1)).sum().item()} of {len(val)} |")
     print(f"| model alone, images/s, {threads} thread(s), batch 64 | {r32:.0f} | {r8:.0f} |")
     print(f"| from {len(fs)} JPEG files, files/s (every core: decode{' + find and align the face' if align is not None else ''} + model) | {f32:.0f} | {f8:.0f} |")
+    if align is not None:  # the face models trained on utkface-sample's training part too: its seeded held-out part (minus files byte-identical to a training file) is data they never saw
+        df = load_sources([g, sample_data('utkface-sample')]); df = df[(df.split == 'valid') & (df.source == 'utkface-sample') & ~df.index.isin(cross_split_duplicates(df).index)]
+        xu, yu = batch(list(df.path), mean, std, size, align), np.array([0 if l == 'female' else 1 for l in df.label])
+        with torch.inference_mode():
+            u32 = torch.cat([fp32(xu[i:i + 64].contiguous(memory_format=torch.channels_last)).softmax(1) for i in range(0, len(xu), 64)])
+            u8 = torch.cat([q(xu[i:i + 64]).softmax(1) for i in range(0, len(xu), 64)])
+        print(f"| accuracy, utkface-sample held-out part ({len(df):,}; labels that change: {(u32.argmax(1) != u8.argmax(1)).sum().item()}) | {(u32.argmax(1).numpy() == yu).mean():.4f} | {(u8.argmax(1).numpy() == yu).mean():.4f} |")

@@ -134,12 +134,13 @@ def _transfer_model(n_out, size, backbone_source='dlib-gender', weights=None, tr
     return TransferNet(backbone(backbone_source, weights, trust)[0], n_out, size, **kwargs)
 def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, **kwargs): return backbone(backbone_source, weights, trust)[1]
 
-def _face_body(size, descriptor, gender_net, weights:bool, taps=()):
-    "The face-recognition ResNet (with the pooled outputs of blocks `taps`), beside the gender network when `gender_net`; with dlib's weights, or the bare structure"
+def _face_body(size, descriptor, gender_net, weights:bool, taps=(), age_net=False):
+    "The face-recognition ResNet (with the pooled outputs of blocks `taps`), beside the gender network when `gender_net` (and the age network when `age_net`); with dlib's weights, or the bare structure"
     face = dlib_face_resnet(descriptor=descriptor, taps=taps) if weights else DlibFaceResNet(descriptor, taps)
-    return FaceGenderNet(face, dlib_gender_features(weights), size) if gender_net else face
-def _face_model(n_out, size, descriptor=True, gender_net=False, taps=(), **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, True, taps), n_out, size, **kwargs)
-def _face_structure(n_out, size, descriptor=True, gender_net=False, taps=(), **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, False, taps), n_out, size, **kwargs)
+    if age_net and not gender_net: raise GenderError("age_net=True runs the age network beside the gender network: give gender_net=True too.")
+    return FaceGenderNet(face, dlib_gender_features(weights), size, age=dlib_age_features(weights) if age_net else None) if gender_net else face
+def _face_model(n_out, size, descriptor=True, gender_net=False, taps=(), age_net=False, **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, True, taps, age_net), n_out, size, **kwargs)
+def _face_structure(n_out, size, descriptor=True, gender_net=False, taps=(), age_net=False, **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, False, taps, age_net), n_out, size, **kwargs)
 
 ARCHS = {
     'resnet9': Arch(lambda n_out, size, **kw: ResNet9(n_out, **kw), 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 20 (`width=`: one number, or the four stage widths)', defaults=dict(width=20)),
@@ -151,7 +152,7 @@ ARCHS = {
                      doc="Frozen pretrained backbone (`backbone_source`: dlib-gender, alexnet, or a model file) with a new dense head"),
     'faceresnet': Arch(_face_model, 150, 64, 1e-3, lambda **kw: dlib_face_stats(), transfer_split, frozen=True, align=0.25, structure=_face_structure,
                        doc="dlib's face-recognition ResNet (CC0, read from its own file), frozen, on aligned face chips, with a new dense head (512 units, dropout 0.5) on its 256 pooled features (`descriptor=True`: "
-                           "on its 128-number descriptor), the averaged outputs of its blocks 9 and 12 (`taps`) and the 16-number bottleneck of dlib's gender network on the same chip (`gender_net=False`: without it)",
+                           "on its 128-number descriptor), the averaged outputs of its blocks 9 and 12 (`taps`) and the 16-number bottleneck of dlib's gender network on the same chip (`gender_net=False`: without it; `age_net=True`: also the 256 pooled features and 81 age probabilities of dlib's age network)",
                        defaults=dict(descriptor=False, gender_net=True, taps=(9, 12), hidden=512, p_drop=0.5), features=True, smooth=0.1),
 }
 "The architectures `gender_learner` builds, by name: an `Arch` each"

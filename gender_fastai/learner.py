@@ -136,8 +136,8 @@ def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, **
 
 def _face_body(size, descriptor, gender_net, weights:bool, taps=(), age_net=False):
     "The face-recognition ResNet (with the pooled outputs of blocks `taps`), beside the gender network when `gender_net` (and the age network when `age_net`); with dlib's weights, or the bare structure"
-    face = dlib_face_resnet(descriptor=descriptor, taps=taps) if weights else DlibFaceResNet(descriptor, taps)
     if age_net and not gender_net: raise GenderError("age_net=True runs the age network beside the gender network: give gender_net=True too.")
+    face = dlib_face_resnet(descriptor=descriptor, taps=taps) if weights else DlibFaceResNet(descriptor, taps)
     return FaceGenderNet(face, dlib_gender_features(weights), size, age=dlib_age_features(weights) if age_net else None) if gender_net else face
 def _face_model(n_out, size, descriptor=True, gender_net=False, taps=(), age_net=False, **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, True, taps, age_net), n_out, size, **kwargs)
 def _face_structure(n_out, size, descriptor=True, gender_net=False, taps=(), age_net=False, **kwargs): return TransferNet(_face_body(size, descriptor, gender_net, False, taps, age_net), n_out, size, **kwargs)

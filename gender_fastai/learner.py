@@ -28,7 +28,7 @@ from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
-from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name
+from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name, cpu_flags
 from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array
 from .models import *
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
@@ -47,12 +47,9 @@ def fast_setup(learn:Learner):
     return learn
 
 # %% ../nbs/05_learner.ipynb #d7eae280
-@functools.cache  # the CPU does not change: /proc/cpuinfo read once
 def cpu_bf16():
-    "Whether this CPU has native bfloat16 instructions (Linux: `avx512_bf16` or `amx_bf16` in /proc/cpuinfo)"
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+    "Whether this CPU has native bfloat16 instructions (Linux: `avx512_bf16` or `amx_bf16` among `core.cpu_flags`)"
+    return bool(cpu_flags() & {'avx512_bf16', 'amx_bf16'})
 
 def _step_time(model, x, bf16:bool, train:bool, steps:int):
     "Median seconds of one forward (and backward, when `train`) pass of `model` on `x`"

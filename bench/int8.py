@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np, torch
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files, torch_threads
-from gender_fastai.data import dls_stats, dls_size, dls_align, load_sources, cross_split_duplicates
+from gender_fastai.data import dls_stats, dls_size, dls_align, held_out_items
 from gender_fastai.models import int8_qparams, int8_model
 from gender_fastai.export import ort_int8, ort_weight_bits, OrtGraph
 from gender_fastai.inference import open_model, inference_model, _open
@@ -83,7 +83,7 @@ def main(model:str='gender_resnet9', # A bundled model or a model file
     print(f"| model alone, images/s, {threads} thread(s), batch 64 | {r32:.0f} | {r8:.0f} |")
     print(f"| from {len(fs)} JPEG files, files/s (every core: decode{' + find and align the face' if align is not None else ''} + model) | {f32:.0f} | {f8:.0f} |")
     if align is not None:  # the face models trained on utkface-sample's training part too: its seeded held-out part (minus files byte-identical to a training file) is data they never saw
-        df = load_sources([g, sample_data('utkface-sample')]); df = df[(df.split == 'valid') & (df.source == 'utkface-sample') & ~df.index.isin(cross_split_duplicates(df).index)]
+        df = held_out_items([g, sample_data('utkface-sample')])['utkface-sample']
         xu, yu = batch(list(df.path), mean, std, size, align), np.array([0 if l == 'female' else 1 for l in df.label])
         with torch.inference_mode():
             u32 = torch.cat([fp32(xu[i:i + 64].contiguous(memory_format=torch.channels_last)).softmax(1) for i in range(0, len(xu), 64)])

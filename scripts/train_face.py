@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, GenderError
-from gender_fastai.data import load_sources, cross_split_duplicates, cached_dls
+from gender_fastai.data import load_sources, held_out_items, cached_dls
 from gender_fastai.learner import train_model, source_accuracy
 from gender_fastai.export import save_model
 from gender_fastai.inference import load_safe
@@ -35,9 +35,8 @@ AGE_NET = (", and dlib's age network (Cydral Technology, CC0; from the same pack
 
 def held_out():
     "(name, items) of the evaluation sets: validation rows of both sources, minus those byte-identical to a training file"
-    df = load_sources([sample_data('gender-sample'), sample_data('utkface-sample')])
-    valid = df[(df.split == 'valid') & ~df.index.isin(cross_split_duplicates(df).index)]
-    return [('gender-sample/Validation', valid[valid.source == 'gender-sample']), ('utkface-sample held-out (20%, seeded)', valid[valid.source == 'utkface-sample'])]
+    h = held_out_items([sample_data('gender-sample'), sample_data('utkface-sample')])
+    return [('gender-sample/Validation', h['gender-sample']), ('utkface-sample held-out (20%, seeded)', h['utkface-sample'])]
 
 def calib_files():
     "The training images of both sources, in order: `export.save_model` calibrates int8 on `INT8_IMAGES` of them, evenly spaced"

@@ -2,7 +2,7 @@
 feature, `int8=True` / `--int8`, rebuilds it from the calibration stored in the model file: `models.int8_qparams`,
 `models.int8_model`; for a network FX cannot trace, such as the face models' dlib ResNet, `export.ort_int8`).
 
-    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold] [--files 3000] [--bits 7]
+    python bench/int8.py [--model gender_resnet9] [--calib 512] [--threads 1] [--no_fold] [--files 3000] [--bits 7|8]
 
 Models of squished crops: post-training static quantisation with torch's FX flow for the x86 backend (oneDNN / VNNI),
 through the library's own `int8_qparams` / `int8_model` (which fold per-channel scales and shifts into the convolutions
@@ -53,7 +53,7 @@ def main(model:str='gender_resnet9', # A bundled model or a model file
          calib:int=512, threads:int=1,
          no_fold:bool=False, # Quantise the network as it is, without folding its per-channel scales and shifts (FX only)
          files:int=3000, # JPEG files for the files/s rows (Validation, then Training)
-         bits:int=None): # Of onnxruntime's int8 weights, 7 or 8 (`None`: this CPU's, `ort_weight_bits`)
+         bits:int=None): # Of onnxruntime's int8 weights (the face models), 7 or 8 (`None`: this CPU's, `ort_weight_bits`); FX's models ignore it
     warnings.simplefilter('ignore')
     learn = open_model(model); mean, std = dls_stats(learn.dls); size, align = dls_size(learn.dls), dls_align(learn.dls)
     g = sample_data('gender-sample')

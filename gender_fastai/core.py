@@ -87,9 +87,9 @@ def cpu_name():
 
 @functools.cache  # the CPU does not change: /proc/cpuinfo read once
 def cpu_flags():
-    "The instruction-set flags of this CPU (Linux: the `flags` line of /proc/cpuinfo, e.g. `avx512_bf16`, `avx512_vnni`), else an empty set"
+    "The instruction-set flags of this CPU (Linux: the `flags` line of /proc/cpuinfo, e.g. `avx512_bf16`, `avx512_vnni`; ARM's `Features` line), else an empty set"
     try: return frozenset(next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith(('flags', 'Features'))))
-    except (OSError, StopIteration): return frozenset()
+    except (OSError, StopIteration, IndexError): return frozenset()
 
 _CHOICES = {}  # this process's answers, also where the cache folder cannot be written
 

@@ -421,6 +421,7 @@ def held_out_items(sources, # A dataset folder or Kaggle name, or a list of them
                    valid_pct=0.2, seed=42):
     "`{source name: items}`: the validation rows of each of `sources` (with its own columns and `source`), split as `load_sources` splits them, minus those byte-identical to a training file of any of them: what a model trained on their training rows never saw"
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    if not sources: raise GenderDataError("No dataset given: pass a folder or Kaggle dataset name.")
     parts = {n: load_items(get_data(s), valid_pct, seed, check=False).assign(source=n) for s, n in zip(sources, _source_names(sources))}  # a source may hold one class
     dup = set(cross_split_duplicates(pd.concat(parts.values(), ignore_index=True)).path)
     return {n: p[(p.split == 'valid') & ~p.path.isin(dup)].reset_index(drop=True) for n, p in parts.items()}

@@ -120,7 +120,7 @@ VNNI_FLAGS = ('avx512_vnni', 'avx_vnni', 'amx_int8')
 "CPU flags (`core.cpu_flags`) of x86 int8 multiply-adds into 32-bit sums, where `ort_int8`'s weights take 8 bits"
 
 def ort_weight_bits():
-    "Bits of the int8 weights `ort_int8` builds on this CPU: 8 where it has VNNI (`VNNI_FLAGS`), else 7 (without VNNI, x86 multiplies 8-bit pairs into 16-bit sums that overflow on 8 bits: probabilities up to 0.56 apart, measured)"
+    "Bits of the int8 weights `ort_int8` builds on this CPU: 8 where it has VNNI (`VNNI_FLAGS`), else 7 (without VNNI, x86 multiplies 8-bit pairs into 16-bit sums that overflow on 8 bits: probabilities up to 0.56 apart, measured; ARM, and systems without /proc/cpuinfo, get the safe 7 too: not measured there)"
     return 8 if cpu_flags() & set(VNNI_FLAGS) else 7
 
 def ort_int8(net:nn.Module, x, # An example batch (any batch size runs)
@@ -153,11 +153,12 @@ def ort_int8(net:nn.Module, x, # An example batch (any batch size runs)
         used = {k: [float(np.asarray(v.range_value[0]).item()), float(np.asarray(v.range_value[1]).item())] for k, v in load_tensors_data(d/'ranges.json').data.items()}
         return (d/'q.onnx').read_bytes(), used
 
-def int8_network(model:nn.Module, qp:dict, x): # `qp`: a calibration of `int8_calibration`; `x`: an example batch
+def int8_network(model:nn.Module, qp:dict, x, # `qp`: a calibration of `int8_calibration`; `x`: an example batch
+                 bits:int=None): # Of onnxruntime's int8 weights (`ort_int8`); `None`: this CPU's (`ort_weight_bits`)
     "The int8 network of `model` from calibration `qp`: FX's (`models.int8_model`), or, for a calibration of `ort_int8` (`{'onnxruntime': ranges}`), its graph run by onnxruntime (`OrtGraph`)"
     if 'onnxruntime' not in qp: return int8_model(model, qp, x)
     r = qp['onnxruntime']
-    bits = ort_weight_bits()
+    bits = bits or ort_weight_bits()
     return OrtGraph(None, x, onnx=cached_onnx(model, x, f'int8 {json.dumps([r, INT8_ORT, bits], sort_keys=True)}', lambda: ort_int8(model, x, ranges=r, bits=bits)[0]))
 
 
@@ -187,10 +188,11 @@ def int8_calibration(learn:Learner, files=None, # Images to calibrate on (defaul
     try: qp = int8_qparams(model, batches)
     except torch.fx.proxy.TraceError:  # a network FX cannot trace (dlib's ResNet of the face models tests shapes): onnxruntime's quantisation of its ONNX graph
         qp = {'onnxruntime': ort_int8(model, x[:2], batches)[1]}
-    net = int8_network(model, qp, x[:2])  # as a load builds it from the numbers stored
     with torch.inference_mode(): ref = model(x.to(next(model.parameters()).device)).softmax(1).cpu()  # the model stays where it is
-    with torch.inference_mode(): d = float((torch.cat([net(b) for b in batches]).softmax(1) - ref).abs().mean())
-    if d > INT8_TOLERANCE: raise GenderError(f"int8 moves {learn.arch}'s probabilities by {d:.3f} on average on its calibration images (over {INT8_TOLERANCE}): no int8 for it.")
+    for bits in (sorted({7, ort_weight_bits()}) if 'onnxruntime' in qp else [None]):  # onnxruntime's weights: 7 bits as a CPU without VNNI builds them, and this CPU's 8 (a file saved here may load on either)
+        net = int8_network(model, qp, x[:2], bits=bits)  # as a load builds it from the numbers stored
+        with torch.inference_mode(): d = float((torch.cat([net(b) for b in batches]).softmax(1) - ref).abs().mean())
+        if d > INT8_TOLERANCE: raise GenderError(f"int8{f' ({bits}-bit weights)' if bits else ''} moves {learn.arch}'s probabilities by {d:.3f} on average on its calibration images (over {INT8_TOLERANCE}): no int8 for it.")
     return qp
 
 # %% ../nbs/06_export.ipynb #3d549ee3

@@ -274,8 +274,11 @@ def load_sources(sources, # A dataset folder or Kaggle name, or a list of them
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     if len(sources) == 1: return load_items(get_data(sources[0]), valid_pct, seed)
     if not sources: raise GenderDataError("No dataset given: pass a folder or Kaggle dataset name (--data DIR).")
-    parts = [load_items(get_data(s), valid_pct, seed, check=False).assign(source=n) for s, n in zip(sources, _source_names(sources))]
-    return _check_classes(pd.concat(parts, ignore_index=True), ' + '.join(map(str, sources)))
+    return _check_classes(pd.concat(_source_parts(sources, valid_pct, seed).values(), ignore_index=True), ' + '.join(map(str, sources)))
+
+def _source_parts(sources, valid_pct, seed):
+    "`{name: items}` of each of `sources`, split on its own, with its `source` column (one class per source allowed)"
+    return {n: load_items(get_data(s), valid_pct, seed, check=False).assign(source=n) for s, n in zip(sources, _source_names(sources))}
 
 # %% ../nbs/02_data.ipynb #9a82bf69
 def sample_items(df, n:int, seed=0):
@@ -422,7 +425,7 @@ def held_out_items(sources, # A dataset folder or Kaggle name, or a list of them
     "`{source name: items}`: the validation rows of each of `sources` (with its own columns and `source`), split as `load_sources` splits them, minus those byte-identical to a training file of any of them: what a model trained on their training rows never saw"
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     if not sources: raise GenderDataError("No dataset given: pass a folder or Kaggle dataset name.")
-    parts = {n: load_items(get_data(s), valid_pct, seed, check=False).assign(source=n) for s, n in zip(sources, _source_names(sources))}  # a source may hold one class
+    parts = _source_parts(sources, valid_pct, seed)  # each with its own columns (a merged table would make utkface's ages floats)
     dup = set(cross_split_duplicates(pd.concat(parts.values(), ignore_index=True)).path)
     return {n: p[(p.split == 'valid') & ~p.path.isin(dup)].reset_index(drop=True) for n, p in parts.items()}
 

@@ -331,8 +331,9 @@ class MTCNNFinder:
         cx, cy, side, angs, found = (l + r) / 2, (t + b) / 2, self.settle_side * max(r - l, b - t), list(self.settle), []
         if sure is not None and angs and angs[0] == 0:  # the upright square first
             o = self._around(img, cx, cy, side, [0])[0]; angs = angs[1:]
-            if same(o) and o[1] >= sure and abs(eye_roll(o[2])) <= self.settle_upright: return o
-            if same(o): found.append((0, o))
+            if same(o):
+                if o[1] >= sure and abs(eye_roll(o[2])) <= self.settle_upright: return o
+                found.append((0, o))
         found += [(a, o) for a, o in zip(angs, self._around(img, cx, cy, side, angs) if angs else []) if same(o)]
         if not found: return self._straightened(img, face) if self.upright is not None else face  # not found by the quick search (a small or faint face)
         a, best = max(found, key=lambda o: o[1][1]); s, lm = best[1:]

@@ -140,20 +140,20 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
 
 # %% ../nbs/09_cli.ipynb #0f4164a7
 @call_parse
-def export(model:str, # Model file to convert (.pkl or .safetensors)
+def export(model:str, # Model file to convert (.pkl or .safetensors), or a bundled model's name
            out:str, # Output file: .safetensors, .onnx or .pkl
            trust:bool=False): # Read a pickle model file that was not exported on this machine (runs code from it)
     "Convert a model file to the safe format, ONNX, or fastai's export"
     from gender_fastai.export import save_model, export_onnx, export_learner
-    from gender_fastai.inference import load_model
+    from gender_fastai.inference import load_model, model_path
     with user_errors('gender_fastai_export'):
         kinds = {'.safetensors': save_model, '.onnx': export_onnx, '.pkl': export_learner}
         if Path(out).suffix not in kinds: raise GenderError(f"{out}: give an output file ending in {', '.join(kinds)}.")
-        print(f"wrote {kinds[Path(out).suffix](load_model(model, trust=trust), out)}")
+        print(f"wrote {kinds[Path(out).suffix](load_model(model_path(model), trust=trust), out)}")
 
 # %% ../nbs/09_cli.ipynb #34558127
 @call_parse
-def evaluate(model:str, # Model file written by gender_fastai_train
+def evaluate(model:str, # Model file written by gender_fastai_train, or a bundled model: gender_faceresnet, gender_transfer or gender_resnet9
              data:str, # Labelled dataset folder, or Kaggle dataset `owner/name`
              out:str='report', # Report folder (replaced atomically)
              split:str='valid', # Split to evaluate: train, valid, test or all
@@ -162,11 +162,11 @@ def evaluate(model:str, # Model file written by gender_fastai_train
              bs:int=64, # Batch size
              trust:bool=False): # Load a model file that was not exported on this machine (a pickle: runs code from it)
     "Evaluate a model on a labelled dataset and write a report with a subgroup audit"
-    from gender_fastai.inference import load_model
+    from gender_fastai.inference import load_model, model_path
     from gender_fastai import evaluate as E
     with user_errors('gender_fastai_evaluate'):
         E.check_report_dir(out)
-        learn = load_model(model, trust=trust)
+        learn = load_model(model_path(model), trust=trust)
         ev = E.evaluate(learn, data, split=split, attrs=attrs, tta=tta, bs=bs)
         m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
         print(f"{m['n']} images: accuracy {m['accuracy']:.4f}  error rate {m['error_rate']:.4f}  ROC AUC {m['roc_auc']:.4f}  ECE {m['ece']:.4f}")

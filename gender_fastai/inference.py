@@ -6,7 +6,7 @@
 __all__ = ['BF16_SURE', 'BF16_TOLERANCE', 'BF16_MIN_BATCH', 'SCREENS', 'CROP_PADDING', 'MODEL_SUFFIXES', 'BUNDLED_MODELS',
            'empty_dls', 'load_safe', 'load_model', 'image_paths', 'inference_model', 'Bf16Graph', 'bf16_network',
            'fast_probs', 'predict_probs', 'uncertain', 'bundled_name', 'predict_files', 'OnnxModel', 'predict_faces',
-           'predict_photos', 'bundled_model_path', 'default_model_path', 'open_model']
+           'predict_photos', 'bundled_model_path', 'default_model_path', 'model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
 import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
@@ -349,7 +349,7 @@ def _screen_of(learn, screen):
     if screen is None or screen is False: return None
     try: fast, at = screen
     except (TypeError, ValueError): raise GenderError(f"screen is 'auto', None or (model, threshold), not {screen!r}.") from None
-    if isinstance(fast, (str, Path)): fast = _screener(_model_path(fast))
+    if isinstance(fast, (str, Path)): fast = _screener(model_path(fast))
     if _classes(fast) != _classes(learn): raise GenderError(f"The screening model's classes {_classes(fast)} are not the model's {_classes(learn)}.")
     return fast, float(at)
 
@@ -503,14 +503,14 @@ def default_model_path():
     "Path of the default bundled model"
     return bundled_model_path()
 
-def _model_path(path=None):
+def model_path(path=None):
     "The file of model `path`: a file, the name of a bundled model (unless a file of that name is here), or `None` for the default"
     return bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).exists() else Path(path) if path else default_model_path()
 
 def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED_MODELS`); `None`: the default bundled model
                trust:bool=False, cpu:bool=True):
     "A `Learner` (safe format or fastai export) or `OnnxModel` for the model file `path`"
-    path = _model_path(path)
+    path = model_path(path)
     m = OnnxModel(path) if path.suffix == '.onnx' else load_model(path, cpu=cpu, trust=trust)
     name = next((n for n in BUNDLED_MODELS if path.resolve() == (_ASSETS/f'{n}.safetensors').resolve()), None)
     if name and isinstance(m, Learner): _BUNDLED[m.model] = (name, _weights_version(m.model))  # which bundled file, while its weights stay (`SCREENS`)

@@ -116,13 +116,24 @@ def test_evaluate_writes_report(model, utk_small, tmp_path):
     head, best, rep = r.stdout.splitlines()
     assert head.startswith('200 images: accuracy ') and best.startswith('best subgroup ') and rep == f"report: {tmp_path/'report'}"
     files = sorted(p.name for p in (tmp_path/'report').iterdir())
-    assert files == ['README.md', 'confusion.png', 'curves.png', 'metrics.json', 'reliability.png', 'roc.png', 'subgroups.png', 'wrong.png']
+    assert files == ['README.md', 'confusion.png', 'curves.png', 'metrics.json', 'predictions.csv', 'reliability.png', 'roc.png', 'subgroups.png', 'wrong.png']
     m = json.loads((tmp_path/'report'/'metrics.json').read_text())
     assert f"accuracy {m['metrics']['accuracy']:.4f}" in head and m['tta'] is True and m['split'] == 'all'
     assert m['metrics']['n'] == 200 and sum(map(sum, m['metrics']['confusion'])) == 200
     assert abs(m['metrics']['accuracy'] - (m['metrics']['confusion'][0][0] + m['metrics']['confusion'][1][1]) / 200) < 1e-9
     assert {g['kind'] for g in m['subgroups']} == {'gender', 'race x gender', 'age'}
     assert [p.name for p in tmp_path.iterdir()] == ['report']
+
+def test_evaluate_bundled_model_by_name(small_dataset, tmp_path):
+    "A bundled model by its name, as gender_fastai_predict --model takes it; the report's answers table on real crops"
+    import pandas as pd
+    r = run('gender_fastai_evaluate', 'gender_transfer', small_dataset, '--out', tmp_path/'report')
+    assert r.returncode == 0 and r.stdout.startswith('60 images: accuracy '), r.stderr
+    pr = pd.read_csv(tmp_path/'report'/'predictions.csv')
+    assert len(pr) == 60 and set(pr.label) == {'female', 'male'} and (pr.correct == (pr.pred == pr.label)).all()
+    wrong = int((~pr.correct).sum())
+    assert not pr.correct[:wrong].any() and pr.correct[wrong:].all()  # the wrong answers first
+    assert f"{wrong} wrong answers of 60" in (tmp_path/'report'/'README.md').read_text() or wrong == 0
 
 @pytest.mark.parametrize('case, message', [
     ('empty', 'not a dataset layout I know'),

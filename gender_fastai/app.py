@@ -219,7 +219,8 @@ def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --t
          trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Serve the web app: label every face in uploaded photos, in the browser"
     from gender_fastai.cli import user_errors
+    from gender_fastai.inference import model_path
     with user_errors('gender_fastai_app'):
-        if model and not Path(model).is_file(): raise GenderError(f"{model}: no such model file.")
+        if model and not model_path(model).is_file(): raise GenderError(f"{model}: no such model file.")
         print(f"gender_fastai_app: serving on http://{host}:{port} (Ctrl+C stops it)", flush=True)
         serve(model, host, port, trust)

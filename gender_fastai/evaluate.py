@@ -251,9 +251,9 @@ SURE_WRONG = 0.9
 "Probability from which a wrong answer counts as confident in the report: where a confident model contradicts a label, check the label first"
 
 def predictions_table(ev:Evaluation):
-    "Every evaluated image with its label, the model's answer and probabilities: the wrong answers first, the most confident first"
-    cols = [c for c in ev.items.columns if c not in ('is_valid', 'split')]
-    return ev.items[cols].rename(columns={'path': 'file'}).sort_values(['correct', 'prob'], ascending=[True, False], kind='stable').reset_index(drop=True)
+    "Every evaluated image (absolute path) with its label, split, the model's answer and probabilities: the wrong answers first, the most confident first"
+    df = ev.items.drop(columns=[c for c in ('is_valid', 'file') if c in ev.items]).assign(path=[str(Path(p).absolute()) for p in ev.items.path])
+    return df.rename(columns={'path': 'file'}).sort_values(['correct', 'prob'], ascending=[True, False]).reset_index(drop=True)
 
 def wrong_summary(ev:Evaluation):
     "Markdown lines on the wrong answers: how many, which way, and how many confident (`SURE_WRONG`)"
@@ -261,10 +261,9 @@ def wrong_summary(ev:Evaluation):
     if not len(w): return ["No wrong answers."]
     ways = ', '.join(f"{n} labelled {a} answered {b}" for (a, b), n in w.groupby(['label', 'pred']).size().items())
     sure = int((w.prob >= SURE_WRONG).sum())
-    return [f"{len(w)} wrong answers of {len(ev.items)}: {ways}. {sure} of them with probability {SURE_WRONG} or more: where a confident "
-            "model contradicts a label, look at the image before trusting the label (datasets of scraped faces carry wrong labels; on "
-            "the Kaggle crops most of these were mislabelled). Every answer is in `predictions.csv`, the wrong ones first, the most "
-            "confident first."]
+    check = (f" {sure} of them with probability {SURE_WRONG} or more: where a confident model contradicts a label, look at the image "
+             "before trusting the label (datasets of scraped faces carry wrong labels)." if sure else f" None with probability {SURE_WRONG} or more.")
+    return [f"{len(w)} wrong answers of {len(ev.items)}: {ways}.{check} Every answer is in `predictions.csv`, the wrong ones first, the most confident first."]
 
 def model_card(ev:Evaluation, model:str, figures):
     "The Markdown model card of an evaluation"

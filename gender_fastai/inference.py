@@ -505,7 +505,7 @@ def default_model_path():
 
 def model_path(path=None):
     "The file of model `path`: a file, the name of a bundled model (unless a file of that name is here), or `None` for the default"
-    return bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).exists() else Path(path) if path else default_model_path()
+    return bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).is_file() else Path(path) if path else default_model_path()
 
 def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED_MODELS`); `None`: the default bundled model
                trust:bool=False, cpu:bool=True):

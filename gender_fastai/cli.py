@@ -166,6 +166,7 @@ def evaluate(model:str, # Model file written by gender_fastai_train, or a bundle
              split:str='valid', # Split to evaluate: train, valid, test or all
              attrs:str=None, # CSV of per-image attributes (`file`, `age`, `race`) for the subgroup audit
              tta:bool=False, # Average predictions over the image and its mirror image
+             turn:bool=False, # Also audit accuracy by how far each head is turned (a face search per image)
              bs:int=64, # Batch size
              trust:bool=False): # Load a model file that was not exported on this machine (a pickle: runs code from it)
     "Evaluate a model on a labelled dataset and write a report with a subgroup audit"
@@ -173,7 +174,7 @@ def evaluate(model:str, # Model file written by gender_fastai_train, or a bundle
     with user_errors('gender_fastai_evaluate'):
         E.check_report_dir(out)
         learn = trainable_model(model, trust)
-        ev = E.evaluate(learn, data, split=split, attrs=attrs, tta=tta, bs=bs)
+        ev = E.evaluate(learn, data, split=split, attrs=attrs, tta=tta, bs=bs, turn=turn)
         m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
         print(f"{m['n']} images: accuracy {m['accuracy']:.4f}  error rate {m['error_rate']:.4f}  ROC AUC {m['roc_auc']:.4f}  ECE {m['ece']:.4f}")
         if s: print(E.summary_text(s))

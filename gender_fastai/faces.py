@@ -6,7 +6,8 @@
 __all__ = ['FACE_MARGINS', 'WILD_CONDITIONS', 'DLIB5_TEMPLATE', 'MTCNN5_TEMPLATE', 'FACE_PADDING', 'SETTLE_SIZES',
            'face_detector', 'find_faces', 'face_box', 'composite_photo', 'faces_found', 'wild_photo', 'similarity',
            'align_face', 'package_file', 'shape_predictor', 'landmarks5', 'HOGFinder', 'turned', 'eye_roll',
-           'mtcnn_detect', 'MTCNNFinder', 'face_finder', 'face_chip', 'face_chips', 'model_input', 'input_draft']
+           'head_turn', 'mtcnn_detect', 'MTCNNFinder', 'face_finder', 'face_chip', 'face_chips', 'model_input',
+           'input_draft']
 
 # %% ../nbs/01_faces.ipynb #cb009af5
 import io, importlib.util, math, threading
@@ -183,6 +184,11 @@ def eye_roll(landmarks):
     "Angle in degrees of the line from the face's first eye to its second (image left to right when upright: 0; `MTCNN5_TEMPLATE` order)"
     (lx, ly), (rx, ry) = np.asarray(landmarks, float)[:2]
     return math.degrees(math.atan2(ry - ly, rx - lx))
+
+def head_turn(landmarks):
+    "How far the head is turned left or right (yaw), from its 5 points: the nose's offset from the eyes' midpoint along the eye line, over the eyes' distance (0 facing the camera, about 0.3 turned by roughly 30 degrees; the sign says which way; NaN without two distinct eyes)"
+    p = np.asarray(landmarks, float); d = p[1] - p[0]; n = float(np.hypot(*d))
+    return float((p[2] - p[:2].mean(0)) @ d) / n ** 2 if n > 0 else float('nan')
 
 def _area_matrix(n:int, size:int, lo:int, hi:int, device=None):
     "`(size, hi - lo)` matrix of torch's area resizing (adaptive average pooling) of `n` samples to `size`, on samples `lo..hi-1` only"

@@ -127,9 +127,10 @@ def test_evaluate_writes_report(model, utk_small, tmp_path):
 def test_evaluate_bundled_model_by_name(small_dataset, tmp_path):
     "A bundled model by its name, as gender_fastai_predict --model takes it; the report's answers table on real crops"
     import pandas as pd
-    r = run('gender_fastai_evaluate', 'gender_transfer', small_dataset, '--out', tmp_path/'report')
+    r = run('gender_fastai_evaluate', 'gender_transfer', small_dataset, '--out', tmp_path/'report', '--turn')
     assert r.returncode == 0 and r.stdout.startswith('60 images: accuracy '), r.stderr
     pr = pd.read_csv(tmp_path/'report'/'predictions.csv')
+    assert pr.turn.notna().all() and 'head turn' in (tmp_path/'report'/'metrics.json').read_text()  # --turn: the audit by head turn
     assert len(pr) == 60 and set(pr.label) == {'female', 'male'} and (pr.correct == (pr.pred == pr.label)).all()
     wrong = int((~pr.correct).sum())
     assert not pr.correct[:wrong].any() and pr.correct[wrong:].all()  # the wrong answers first

@@ -11,7 +11,7 @@ __all__ = ['COVERAGE_THRESHOLDS', 'TURN_BANDS', 'LIMITATIONS', 'INTENDED_USE', '
            'wrong_summary', 'model_card', 'check_report_dir', 'write_report']
 
 # %% ../nbs/08_evaluate.ipynb #69c8a431
-import os, json, shutil, tempfile, datetime
+import os, json, shutil, tempfile, datetime, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib
@@ -111,9 +111,11 @@ def turn_band(turn):
     i = int(np.searchsorted(TURN_BANDS, abs(turn), side='right')) - 1
     return f'{TURN_BANDS[i]}+' if i == len(TURN_BANDS) - 1 else f'{TURN_BANDS[i]}-{TURN_BANDS[i + 1]}'
 
-def add_turns(df, finder=None): # `None`: `faces.face_finder()` (MTCNN where installed)
+def add_turns(df, finder=None): # An `MTCNNFinder`; `None`: `faces.face_finder('mtcnn')`
     "Items `df` with a `turn` column: `faces.head_turn` of the best face found on each image (searched as a crop), NaN where none is found"
-    finder = finder or face_finder()
+    if finder is None and not importlib.util.find_spec('facenet_pytorch'):
+        raise GenderError("The head-turn audit reads MTCNN's 5 points (dlib's are other points): pip install --no-deps facenet-pytorch==2.6.0")
+    finder = finder or face_finder('mtcnn')
     def one(f): return head_turn(r[0][2]) if (r := finder.find(load_rgb(f), photo=False)) else np.nan
     return df.assign(turn=[one(f) for f in df.path])
 
@@ -127,7 +129,7 @@ def _groups(df):
     return out
 
 def subgroup_table(df, min_n:int=30):
-    "Accuracy and error rate per subgroup (gender, race x gender, age band) of predicted items `df`"
+    "Accuracy and error rate per subgroup (gender, source, race x gender, age band, head turn: those its columns allow) of predicted items `df`"
     rows = [(kind, g, len(s), s.mean()) for kind, col in _groups(df) for g, s in df.correct.groupby(col, sort=True, observed=True)]
     t = pd.DataFrame(rows, columns=['kind', 'group', 'n', 'accuracy'])
     return t.assign(error_rate=1 - t.accuracy, small=t.n < min_n)
@@ -174,8 +176,8 @@ class Evaluation:
     def __repr__(self): return f"Evaluation(n={self.metrics['n']}, accuracy={self.metrics['accuracy']:.4f}, roc_auc={self.metrics['roc_auc']:.4f})"
 
 def evaluate(learn:Learner, data, split:str='valid', attrs=None, tta:bool=False, bs:int=64, min_n:int=30,
-             turn:bool=False): # Also audit by how far each head is turned (`add_turns`: a face search per image, about 7 ms on one core)
-    "Evaluate `learn` on `split` of `data` (random splits as in its training), with a subgroup audit when age / race are known"
+             turn:bool=False): # Also audit by how far each head is turned (`add_turns`: an MTCNN face search per image, 7-10 ms on one core)
+    "Evaluate `learn` on `split` of `data` (random splits as in its training), with a subgroup audit when age / race (or, with `turn`, head turns) are known"
     df = eval_items(data, split, **getattr(learn, 'split', {}))
     if attrs is not None: df = add_attributes(df, read_attributes(attrs))
     if turn: df = add_turns(df)

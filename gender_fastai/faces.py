@@ -186,7 +186,7 @@ def eye_roll(landmarks):
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
 def head_turn(landmarks):
-    "How far the head is turned left or right (yaw), from its 5 points: the nose's offset from the eyes' midpoint along the eye line, over the eyes' distance (0 facing the camera, about 0.3 turned by roughly 30 degrees; the sign says which way; NaN without two distinct eyes)"
+    "How far the head is turned left or right (yaw), from MTCNN's 5 points (`MTCNN5_TEMPLATE` order; not dlib's): the nose tip's offset from the eyes' midpoint along the eye line, over the eyes' distance (0 facing the camera, about 0.3 turned by roughly 30 degrees; positive: the nose towards the second eye, the image's right; NaN without two distinct eyes)"
     p = np.asarray(landmarks, float); d = p[1] - p[0]; n = float(np.hypot(*d))
     return float((p[2] - p[:2].mean(0)) @ d) / n ** 2 if n > 0 else float('nan')
 

@@ -116,6 +116,7 @@ def add_turns(df, finder=None): # An `MTCNNFinder`; `None`: `faces.face_finder('
     if finder is None and not importlib.util.find_spec('facenet_pytorch'):
         raise GenderError("The head-turn audit reads MTCNN's 5 points (dlib's are other points): pip install --no-deps facenet-pytorch==2.6.0")
     finder = finder or face_finder('mtcnn')
+    if getattr(finder, 'layout', None) != 'mtcnn5': raise GenderError(f"The head-turn audit reads MTCNN's 5 points; {type(finder).__name__} gives other points: give an MTCNNFinder.")
     def one(f): return head_turn(r[0][2]) if (r := finder.find(load_rgb(f), photo=False)) else np.nan
     return df.assign(turn=[one(f) for f in df.path])
 

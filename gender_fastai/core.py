@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'atomic_path',
-           'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cpu_flags', 'cached_choice',
-           'open_face', 'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool',
-           'read_ahead', 'squished_chunks', 'torch_threads', 'moved_names']
+           'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cpu_flags', 'cpu_bf16',
+           'cached_choice', 'open_face', 'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished',
+           'DecodePool', 'decode_pool', 'read_ahead', 'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
 import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, functools, contextlib, importlib, subprocess
@@ -90,6 +90,10 @@ def cpu_flags():
     "The instruction-set flags of this CPU (Linux: the `flags` line of /proc/cpuinfo, e.g. `avx512_bf16`, `avx512_vnni`; ARM's `Features` line), else an empty set"
     try: return frozenset(next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith(('flags', 'Features'))))
     except (OSError, StopIteration, IndexError): return frozenset()
+
+def cpu_bf16():
+    "Whether this CPU has native bfloat16 instructions (Linux: `avx512_bf16` or `amx_bf16` among `cpu_flags`)"
+    return bool(cpu_flags() & {'avx512_bf16', 'amx_bf16'})
 
 _CHOICES = {}  # this process's answers, also where the cache folder cannot be written
 

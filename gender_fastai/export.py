@@ -12,16 +12,16 @@ import io, os, sys, copy, json, hashlib, tempfile, contextlib, threading, import
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import gender_fastai
-from fastai.learner import Learner
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: from fastai.learner import Learner  # for the annotations: a learner comes from fastai's side, imported when one is at hand
 from .core import GenderError, atomic_path, cache_dir, cpu_flags
-from .data import dls_stats, dls_size, dls_align, resized_array
 from .models import int8_qparams, int8_model, folded_copy
 from .modelfile import GenderModelError, SAFE_FORMAT, SAFE_VERSION, trust_model
-from .learner import learn_history
 
 # %% ../nbs/06_export.ipynb #43a89778
-def export_learner(learn:Learner, path):
+def export_learner(learn:'Learner', path):
     "Export `learn` to `path` atomically (a temporary file renamed into place) and trust it; returns `path`"
+    from gender_fastai.learner import learn_history  # fastai's side, imported when a learner is at hand: prediction from a saved file runs without fastai
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
     learn.history = learn_history(learn)  # the training curves travel with the model
     with atomic_path(path) as tmp: learn.export(tmp)
@@ -29,10 +29,12 @@ def export_learner(learn:Learner, path):
     return path
 
 # %% ../nbs/06_export.ipynb #07dd49fe
-def model_meta(learn:Learner):
+def model_meta(learn:'Learner'):
     "The JSON-able description of `learn` that the safe format stores"
     if getattr(learn, 'arch', None) is None:
         raise GenderModelError("This learner has no architecture name: build it with gender_learner or train_model to save it in the safe format.")
+    from gender_fastai.learner import learn_history
+    from gender_fastai.data import dls_stats, dls_size, dls_align
     h = learn_history(learn)
     return dict(format=SAFE_FORMAT, format_version=SAFE_VERSION, library_version=gender_fastai.__version__,
                 arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items()},
@@ -169,18 +171,19 @@ INT8_IMAGES = 512
 INT8_TOLERANCE = 0.02
 "The most the int8 network may move the probabilities on its calibration images, on average, for `int8_calibration` to keep it"
 
-def _training_files(learn:Learner):
+def _training_files(learn:'Learner'):
     "The training image files of `learn` (none for a model loaded from a file: it has no data)"
     items = getattr(learn.dls.train_ds, 'items', None)
     if not isinstance(items, pd.DataFrame) or 'path' not in items: return []
     return [p for p in items.path if isinstance(p, (str, Path))]
 
-def int8_calibration(learn:Learner, files=None, # Images to calibrate on (default: `INT8_IMAGES` of the training images)
+def int8_calibration(learn:'Learner', files=None, # Images to calibrate on (default: `INT8_IMAGES` of the training images)
                      n:int=INT8_IMAGES):
     "The int8 calibration of `learn.model` on `n` images as the model sees them, evenly spaced through `files`, checked on them: `models.int8_qparams` (FX), or `{'onnxruntime': ranges}` of `ort_int8` for a network FX cannot trace"
     files = list(files) if files is not None else _training_files(learn)
     if not files: raise GenderError("int8 calibration needs images: save_model(..., calib=[image files]) (a loaded model has no training data).")
     files = files[::max(1, len(files) // n)][:n]
+    from gender_fastai.data import dls_stats, dls_size, dls_align, resized_array
     mean, std = (torch.tensor(v)[:, None, None] for v in dls_stats(learn.dls))
     x = torch.from_numpy(np.array(resized_array(files, dls_size(learn.dls), cache=False, align=dls_align(learn.dls)))).float().div_(255)
     x = (x - mean) / std
@@ -196,7 +199,7 @@ def int8_calibration(learn:Learner, files=None, # Images to calibrate on (defaul
     return qp
 
 # %% ../nbs/06_export.ipynb #3d549ee3
-def _int8_meta(learn:Learner, meta:dict, int8:bool=None, calib=None):
+def _int8_meta(learn:'Learner', meta:dict, int8:bool=None, calib=None):
     "The int8 calibration `save_model` records: measured now (training images or `calib` at hand), else the one `learn` was loaded with"
     if int8 is False: return None
     if int8 is None and calib is None and not _training_files(learn): return getattr(learn, 'meta', {}).get('int8')  # nothing to measure on
@@ -207,7 +210,7 @@ def _int8_meta(learn:Learner, meta:dict, int8:bool=None, calib=None):
     except Exception as e:  # a model FX cannot quantise: the same
         if int8: raise GenderError(f"{learn.arch} cannot be quantised to int8 ({type(e).__name__}: {str(e)[:100]}).") from None
 
-def save_model(learn:Learner, path,
+def save_model(learn:'Learner', path,
                int8:bool=None, # Record an int8 calibration: `None`, for a model on squished inputs with training images at hand (or the one it was loaded with); `True`: always, else an error; `False`: never
                calib=None): # Images to calibrate int8 on (default: the learner's training images)
     "Save `learn` in the safe format (safetensors weights, JSON description in the header), atomically; returns `path`"
@@ -263,7 +266,7 @@ def onnx_bytes(net:nn.Module, x, opset:int=17, names=('x', 'y')):
         finally: torch._C._jit_onnx_log = log
     return b.getvalue()
 
-def export_onnx(learn:Learner, path, opset:int=17):
+def export_onnx(learn:'Learner', path, opset:int=17):
     "Export `learn`'s model to ONNX with normalisation and softmax inside, its description in the metadata; atomic; returns `path`"
     try: import onnx
     except ImportError: raise GenderError("Exporting to ONNX needs the onnx package: pip install onnx (or gender_fastai[pretrained]).") from None

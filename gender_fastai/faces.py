@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['FACE_MARGINS', 'WILD_CONDITIONS', 'DLIB5_TEMPLATE', 'MTCNN5_TEMPLATE', 'FACE_PADDING', 'SETTLE_SIZES',
            'face_detector', 'find_faces', 'face_box', 'composite_photo', 'faces_found', 'wild_photo', 'similarity',
-           'align_face', 'package_file', 'shape_predictor', 'landmarks5', 'HOGFinder', 'turned', 'eye_roll',
-           'head_turn', 'mtcnn_detect', 'MTCNNFinder', 'face_finder', 'face_chip', 'face_chips', 'model_input',
-           'input_draft']
+           'align_face', 'package_file', 'shape_predictor', 'landmarks5', 'vision_ops', 'MTCNNNets', 'HOGFinder',
+           'turned', 'eye_roll', 'head_turn', 'mtcnn_detect', 'MTCNNFinder', 'face_finder', 'face_chip', 'face_chips',
+           'model_input', 'input_draft']
 
 # %% ../nbs/01_faces.ipynb #cb009af5
 import io, importlib.util, math, threading
@@ -165,6 +165,120 @@ def landmarks5(img, box):
     sh = shape_predictor()(np.asarray(img.convert('RGB')), dlib.rectangle(*(int(round(v)) for v in box)))
     return np.array([[p.x, p.y] for p in sh.parts()], float)
 
+# %% ../nbs/01_faces.ipynb #a364443c
+_VISION, _VISION_LOCK = {}, threading.Lock()  # 'nms', 'roi_align' -> torchvision's kernels, loaded once
+
+def _torchvision_library():
+    "Load torchvision's compiled operators into `torch.ops.torchvision` without importing its Python package; `True` where they are there"
+    import torch
+    if hasattr(torch.ops.torchvision, 'nms'): return True  # already loaded (torchvision imported, or loaded before)
+    spec = importlib.util.find_spec('torchvision')
+    for d in (spec.submodule_search_locations or []) if spec else []:
+        for lib in sorted(Path(d).glob('_C*')):  # `_C_stable.so` (torchvision 0.29), `_C.so` or `_C.pyd` (older)
+            if lib.suffix not in ('.so', '.pyd', '.dylib') or lib.stem.split('.')[0] not in ('_C', '_C_stable'): continue
+            try: torch.ops.load_library(str(lib)); return hasattr(torch.ops.torchvision, 'nms')
+            except (OSError, RuntimeError): return False
+    return False
+
+def vision_ops():
+    "`(nms, roi_align)`: torchvision's compiled kernels with `torchvision.ops`' arguments (`roi_align` takes a list of boxes per image), loaded without importing torchvision (about 2 s); `torchvision.ops` itself where its library cannot be loaded"
+    with _VISION_LOCK:
+        if not _VISION: _VISION.update(_vision_kernels())
+    return _VISION['nms'], _VISION['roi_align']
+
+def _vision_kernels():
+    "`vision_ops`' two functions, as a dict"
+    import torch
+    if _torchvision_library():
+        def roi_align(t, boxes, size:int, sampling_ratio:int=-1, aligned:bool=False):
+            rois = torch.cat([torch.cat([torch.full_like(b[:, :1], i), b], 1) for i, b in enumerate(boxes)])  # torchvision's list-to-rois format
+            return torch.ops.torchvision.roi_align(t, rois, 1.0, size, size, sampling_ratio, aligned)
+        return dict(nms=torch.ops.torchvision.nms, roi_align=roi_align)
+    from torchvision.ops import nms, roi_align
+    return dict(nms=nms, roi_align=lambda t, boxes, size, sampling_ratio=-1, aligned=False: roi_align(t, boxes, size, sampling_ratio=sampling_ratio, aligned=aligned))
+
+# %% ../nbs/01_faces.ipynb #68ce08c2
+def _boxes_at(reg, probs, scale, thresh):
+    "facenet-pytorch's `generateBoundingBox` (MIT): the first network's windows scored `thresh` or more, as boxes in the image, their scores and regressions"
+    import torch
+    stride, cellsize = 2, 12
+    reg = reg.permute(1, 0, 2, 3)
+    mask = probs >= thresh
+    mask_inds = mask.nonzero()
+    score, reg = probs[mask], reg[:, mask].permute(1, 0)
+    bb = mask_inds[:, 1:].type(reg.dtype).flip(1)
+    q1, q2 = ((stride * bb + 1) / scale).floor(), ((stride * bb + cellsize - 1 + 1) / scale).floor()
+    return torch.cat([q1, q2, score.unsqueeze(1), reg], dim=1)
+
+def _rerec(b):
+    "facenet-pytorch's `rerec` (MIT): boxes `b` made square about their centres, in place"
+    h, w = b[:, 3] - b[:, 1], b[:, 2] - b[:, 0]
+    l = w.maximum(h)
+    b[:, 0] = b[:, 0] + w * 0.5 - l * 0.5
+    b[:, 1] = b[:, 1] + h * 0.5 - l * 0.5
+    b[:, 2:4] = b[:, :2] + l.repeat(2, 1).permute(1, 0)
+    return b
+
+def _bbreg(b, reg):
+    "facenet-pytorch's `bbreg` (MIT): boxes `b` moved by the regressions `reg`, in place"
+    import torch
+    w, h = b[:, 2] - b[:, 0] + 1, b[:, 3] - b[:, 1] + 1
+    b[:, :4] = torch.stack([b[:, 0] + reg[:, 0] * w, b[:, 1] + reg[:, 1] * h, b[:, 2] + reg[:, 2] * w, b[:, 3] + reg[:, 3] * h]).permute(1, 0)
+    return b
+
+def _nms_min(boxes, scores, threshold:float):
+    "facenet-pytorch's `nms_numpy` with method 'Min' (MIT), as its search runs it last: indices of the boxes kept, best first"
+    import torch
+    if not len(boxes): return torch.empty((0,), dtype=torch.int64)
+    b, s = boxes.cpu().numpy(), scores.cpu().numpy()
+    x1, y1, x2, y2 = (b[:, k].copy() for k in range(4))
+    area = (x2 - x1 + 1) * (y2 - y1 + 1)
+    I, pick = np.argsort(s), []
+    while I.size > 0:
+        i, idx = I[-1], I[:-1]; pick.append(i)
+        w = np.maximum(0.0, np.minimum(x2[i], x2[idx]) - np.maximum(x1[i], x1[idx]) + 1)
+        h = np.maximum(0.0, np.minimum(y2[i], y2[idx]) - np.maximum(y1[i], y1[idx]) + 1)
+        I = I[np.where(w * h / np.minimum(area[i], area[idx]) <= threshold)]
+    return torch.as_tensor(np.array(pick, np.int64))
+
+# %% ../nbs/01_faces.ipynb #0187eed7
+_MTCNN_LAYERS = {  # facenet-pytorch's PNet, RNet and ONet (MIT): (name, layer, arguments) in the order they run, the heads last
+    'pnet': [('conv1', 'Conv2d', (3, 10, 3)), ('prelu1', 'PReLU', (10,)), ('pool1', 'MaxPool2d', (2, 2)), ('conv2', 'Conv2d', (10, 16, 3)), ('prelu2', 'PReLU', (16,)),
+             ('conv3', 'Conv2d', (16, 32, 3)), ('prelu3', 'PReLU', (32,)), ('conv4_1', 'Conv2d', (32, 2, 1)), ('softmax4_1', 'Softmax', ()), ('conv4_2', 'Conv2d', (32, 4, 1))],
+    'rnet': [('conv1', 'Conv2d', (3, 28, 3)), ('prelu1', 'PReLU', (28,)), ('pool1', 'MaxPool2d', (3, 2)), ('conv2', 'Conv2d', (28, 48, 3)), ('prelu2', 'PReLU', (48,)), ('pool2', 'MaxPool2d', (3, 2)),
+             ('conv3', 'Conv2d', (48, 64, 2)), ('prelu3', 'PReLU', (64,)), ('dense4', 'Linear', (576, 128)), ('prelu4', 'PReLU', (128,)),
+             ('dense5_1', 'Linear', (128, 2)), ('softmax5_1', 'Softmax', ()), ('dense5_2', 'Linear', (128, 4))],
+    'onet': [('conv1', 'Conv2d', (3, 32, 3)), ('prelu1', 'PReLU', (32,)), ('pool1', 'MaxPool2d', (3, 2)), ('conv2', 'Conv2d', (32, 64, 3)), ('prelu2', 'PReLU', (64,)), ('pool2', 'MaxPool2d', (3, 2)),
+             ('conv3', 'Conv2d', (64, 64, 3)), ('prelu3', 'PReLU', (64,)), ('pool3', 'MaxPool2d', (2, 2)), ('conv4', 'Conv2d', (64, 128, 2)), ('prelu4', 'PReLU', (128,)),
+             ('dense5', 'Linear', (1152, 256)), ('prelu5', 'PReLU', (256,)), ('dense6_1', 'Linear', (256, 2)), ('softmax6_1', 'Softmax', ()), ('dense6_2', 'Linear', (256, 4)), ('dense6_3', 'Linear', (256, 10))],
+}
+
+def _trunk(net, x, flat:str, head:str):
+    "The layers of `net` before layer `head` on `x`, the map flattened before layer `flat` as facenet-pytorch flattens it (its weights expect that order)"
+    for n, m in net.named_children():
+        if n == head: return x
+        if n == flat: x = x.permute(0, 3, 2, 1).contiguous().flatten(1)
+        x = m(x)
+
+def _rnet_forward(net, x): x = _trunk(net, x, 'dense4', 'dense5_1'); return net.dense5_2(x), net.softmax5_1(net.dense5_1(x))  # boxes, scores
+def _onet_forward(net, x): x = _trunk(net, x, 'dense5', 'dense6_1'); return net.dense6_2(x), net.dense6_3(x), net.softmax6_1(net.dense6_1(x))  # boxes, points, scores
+
+class MTCNNNets:
+    "MTCNN's three networks with facenet-pytorch's weights (read from its wheel, without importing it or torchvision) and its search settings: what `mtcnn_detect` takes"
+    thresholds, factor = (0.6, 0.7, 0.7), 0.709  # facenet-pytorch's defaults
+    def __init__(self, min_face_size:int=20):
+        import torch, torch.nn as nn
+        spec = importlib.util.find_spec('facenet_pytorch')
+        if spec is None: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).")
+        self.min_face_size, d = min_face_size, Path(spec.origin).parent/'data'
+        for name, layers in _MTCNN_LAYERS.items():
+            net = nn.Module()
+            for n, kind, args in layers: net.add_module(n, nn.Softmax(dim=1) if kind == 'Softmax' else nn.MaxPool2d(*args, ceil_mode=True) if kind == 'MaxPool2d' else getattr(nn, kind)(*args))
+            try: net.load_state_dict(torch.load(d/f'{name}.pt', map_location='cpu', weights_only=True))
+            except Exception as e: raise GenderError(f"{d/name}.pt is missing or unreadable ({type(e).__name__}): reinstall facenet-pytorch (pip install --no-deps facenet-pytorch).") from None
+            net.forward = partial({'pnet': _pnet_forward, 'rnet': _rnet_forward, 'onet': _onet_forward}[name], net)
+            setattr(self, name, net.eval().requires_grad_(False))
+
 # %% ../nbs/01_faces.ipynb #1fdfae63
 class HOGFinder:
     "dlib's HOG detector with the library's upsampling rule, and dlib's 5-point landmarks: `find(img) -> [(box, score, landmarks)]`"
@@ -214,7 +328,7 @@ def _mtcnn_cut(t, boxes, size:int):
         kept.append(i)
     return (torch.cat(out) if out else t.new_zeros(0, t.shape[1], size, size)), torch.tensor(kept, dtype=torch.long)
 
-def mtcnn_detect(m, # facenet-pytorch's `MTCNN` (its three networks)
+def mtcnn_detect(m, # `MTCNNNets`, or facenet-pytorch's `MTCNN` (their three networks and settings)
                  a, # RGB image, `(h, w, 3)` uint8 array
                  min_face:int=None, thresholds=None, factor:float=None, # `None`: `m`'s own
                  border:int=0): # Black pixels around the image, for the first network's windows at its edges
@@ -228,8 +342,7 @@ def mtcnn_detect(m, # facenet-pytorch's `MTCNN` (its three networks)
 def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     "`mtcnn_detect` without gradients"
     import torch, torch.nn.functional as F
-    from torchvision.ops import nms
-    from facenet_pytorch.models.utils.detect_face import generateBoundingBox, rerec, bbreg, batched_nms_numpy
+    nms, _ = vision_ops()
     none = np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
     norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
     t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float().contiguous().to(next(m.pnet.parameters()).device)  # the pyramid's resizing runs faster on this layout (same numbers)
@@ -240,19 +353,19 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     found = []
     for s in scales:  # first network: windows over an image pyramid
         reg, prob = m.pnet(norm(F.interpolate(t, size=(int(H * s + 1), int(W * s + 1)), mode='area')))
-        b, _ = generateBoundingBox(reg, prob[:, 1], s, thresholds[0])
+        b = _boxes_at(reg, prob[:, 1], s, thresholds[0])
         found.append(b[nms(b[:, :4], b[:, 4], 0.5)])
     b = torch.cat(found) if found else torch.zeros(0, 9)
     if not len(b): return none
     b = b[nms(b[:, :4], b[:, 4], 0.7)]
     w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    b = rerec(torch.stack([b[:, 0] + b[:, 5] * w, b[:, 1] + b[:, 6] * h, b[:, 2] + b[:, 7] * w, b[:, 3] + b[:, 8] * h, b[:, 4]], 1))
+    b = _rerec(torch.stack([b[:, 0] + b[:, 5] * w, b[:, 1] + b[:, 6] * h, b[:, 2] + b[:, 7] * w, b[:, 3] + b[:, 8] * h, b[:, 4]], 1))
     x, kept = _mtcnn_cut(t, b, 24); b = b[kept]
     if not len(b): return none
     reg, prob = m.rnet(norm(x)); ok = prob[:, 1] > thresholds[1]  # second network: refine and filter
     b, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), reg[ok]
     if not len(b): return none
-    keep = nms(b[:, :4], b[:, 4], 0.7); b = rerec(bbreg(b[keep], reg[keep]))
+    keep = nms(b[:, :4], b[:, 4], 0.7); b = _rerec(_bbreg(b[keep], reg[keep]))
     x, kept = _mtcnn_cut(t, b, 48); b = b[kept]
     if not len(b): return none
     reg, pts, prob = m.onet(norm(x)); ok = prob[:, 1] > thresholds[2]  # third network: scores, boxes and the 5 points
@@ -260,8 +373,8 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     if not len(b): return none
     bw, bh = b[:, 2] - b[:, 0] + 1, b[:, 3] - b[:, 1] + 1
     q = torch.stack([bw[:, None] * pts[:, :5] + b[:, :1] - 1, bh[:, None] * pts[:, 5:] + b[:, 1:2] - 1], 2)
-    b = bbreg(b, reg)
-    keep = batched_nms_numpy(b[:, :4], b[:, 4], torch.zeros(len(b), dtype=torch.long), 0.7, 'Min')
+    b = _bbreg(b, reg)
+    keep = _nms_min(b[:, :4], b[:, 4], 0.7)
     b, q = b[keep].reshape(-1, 5).cpu().double().numpy(), q[keep].reshape(-1, 5, 2).cpu().double().numpy()
     return b[:, :4] - border, b[:, 4], q - border
 
@@ -300,13 +413,10 @@ class MTCNNFinder:
                  settle_side:float=1.6, settle_upright:float=10.,
                  settle_sure:float=0.99): # In a photo, a face found in its upright square with this score or more, its eyes tilted `settle_upright` degrees or less, is kept without the turned searches (300 composites: the same faces, the same points for 591 of 599, no label changed; a fifth less time per photo); `None`: always searched turned
         import torch
-        try: from facenet_pytorch import MTCNN
-        except ImportError: raise GenderError("MTCNN needs facenet-pytorch: pip install --no-deps facenet-pytorch (its own pins would downgrade torch).") from None
-        self.m, self.pad, self.torch, self.max_side, self.min_face = MTCNN(keep_all=True, device='cpu', min_face_size=min_face, post_process=False), pad, torch, max_side, min_face
+        self.m, self.pad, self.torch, self.max_side, self.min_face = MTCNNNets(min_face), pad, torch, max_side, min_face
         self.turns, self.turned_score, self.upright, self.relaxed, self.quick, self.closeup = tuple(turns), turned_score, upright, relaxed, quick, tuple(closeup or ())
         self.settle, self.settle_side, self.settle_upright, self.settle_sure = tuple(settle or ()), settle_side, settle_upright, settle_sure
         for net in (self.m.pnet, self.m.rnet, self.m.onet): net.to(memory_format=torch.channels_last)  # the same numbers (1e-4 px), 1.3x faster on crops
-        self.m.pnet.forward = partial(_pnet_forward, self.m.pnet)  # the same numbers to the last bit
     def find(self, img, *, photo:bool=True): # A photo: where no face is found upright, also the turned, relaxed and close-up searches; `False` (a crop): `quick_find`, the full search, then the turned searches (taken whole where none finds a face)
         s = min(1., self.max_side / max(img.size)) if self.max_side else 1.
         small = (img if img.mode == 'RGB' else img.convert('RGB')) if s == 1 else img.convert('RGB').resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
@@ -376,8 +486,7 @@ class MTCNNFinder:
     def quick_finds(self, imgs, # Crops of one size, e.g. one square turned by several angles
                     sizes=(0.55, 0.7, 0.85), shift:float=0.08, pad:float=0.2, thresholds=None): # As `quick_find`'s
         "`quick_find` of each of `imgs`, all in one call of each network"
-        from torchvision.ops import roi_align, nms
-        from facenet_pytorch.models.utils.detect_face import rerec, bbreg
+        nms, roi_align = vision_ops()
         torch, arrs = self.torch, [np.asarray(im.convert('RGB')) for im in imgs]
         if len({a.shape for a in arrs}) > 1: raise GenderError(f"quick_finds searches crops of one size, not of sizes {sorted({a.shape[1::-1] for a in arrs})}: call quick_find on each.")
         out = [[] for _ in arrs]
@@ -397,7 +506,7 @@ class MTCNNFinder:
                 if not ok.any(): continue
                 bk, score, rk = boxes[ok], pk[ok, 1], rk[ok]
                 keep = nms(bk, score, 0.7)[:2]
-                b = rerec(bbreg(torch.cat([bk[keep], score[keep, None]], 1), rk[keep]))  # as MTCNN refines its boxes
+                b = _rerec(_bbreg(torch.cat([bk[keep], score[keep, None]], 1), rk[keep]))  # as MTCNN refines its boxes
                 x, kept = _mtcnn_cut(t[k:k + 1], b, 48)  # cut as the full search cuts them
                 if len(kept): cuts.append((k, b[kept], x))
             if not cuts: return out
@@ -407,7 +516,7 @@ class MTCNNFinder:
             if s <= t3: continue
             (l, t_, r, bt), bw, bh = b[i, :4].tolist(), float(b[i, 2] - b[i, 0] + 1), float(b[i, 3] - b[i, 1] + 1)
             lm = np.stack([bw * qk[i, :5].numpy() + l - 1, bh * qk[i, 5:].numpy() + t_ - 1], 1).astype(float) - p
-            l, t_, r, bt = bbreg(b[i:i + 1].clone(), rk[i:i + 1])[0, :4].tolist()
+            l, t_, r, bt = _bbreg(b[i:i + 1].clone(), rk[i:i + 1])[0, :4].tolist()
             if max(r - l, bt - t_) < max(0.25 * S, self.min_face): continue  # a small face: not a crop; the full search decides
             out[k] = [((max(0., l - p), max(0., t_ - p), min(w, r - p), min(h, bt - p)), s, lm)]
         return out

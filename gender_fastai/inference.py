@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['BF16_SURE', 'BF16_TOLERANCE', 'BF16_MIN_BATCH', 'SCREENS', 'CROP_PADDING', 'MODEL_SUFFIXES', 'BUNDLED_MODELS',
-           'empty_dls', 'load_safe', 'load_model', 'image_paths', 'inference_model', 'Bf16Graph', 'bf16_network',
-           'fast_probs', 'predict_probs', 'uncertain', 'bundled_name', 'predict_files', 'OnnxModel', 'predict_faces',
-           'predict_photos', 'bundled_model_path', 'default_model_path', 'model_path', 'open_model']
+           'empty_dls', 'TorchModel', 'load_safe', 'load_model', 'image_paths', 'inference_model', 'Bf16Graph',
+           'bf16_network', 'fast_probs', 'predict_probs', 'uncertain', 'bundled_name', 'predict_files', 'OnnxModel',
+           'predict_faces', 'predict_photos', 'bundled_model_path', 'default_model_path', 'model_path', 'open_model']
 
 # %% ../nbs/07_inference.ipynb #88d82fd6
 import io, os, sys, json, time, warnings, weakref, contextlib, threading, importlib.util, importlib.metadata
@@ -16,14 +16,12 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from PIL import Image
 import gender_fastai
 from fastcore.all import *
-from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
-from .data import gender_block, dls_stats, dls_size, dls_align
+from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
-from .models import folded_copy
-from .learner import gender_learner, learn_history, network_key, cpu_bf16
+from .models import folded_copy, network_key, model_from_meta
 from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
@@ -35,11 +33,48 @@ def empty_dls(size:int, stats, align:float=None):
     "Empty fastai `DataLoaders` with the preprocessing of `gender_block` (no files needed): what a loaded learner predicts through"
     b = io.BytesIO(); Image.new('RGB', (8, 8)).save(b, 'PNG')
     df = pd.DataFrame({'path': [b.getvalue()] * 2, 'label': CLASSES, 'is_valid': [False, True]})
+    from gender_fastai.data import gender_block  # fastai's side: a `Learner` is asked for (`TorchModel` needs none of it)
     return gender_block(size, stats, align=align).dataloaders(df, bs=64, num_workers=0).new_empty()
 
-def load_safe(path, cpu:bool=True):
-    "A fastai `Learner` rebuilt from a safe-format file: architecture from `ARCHS`, weights from safetensors; no pickle"
+def _is_torch(m):
+    "Whether `m` runs a PyTorch network: a `Learner` or `TorchModel` (an `OnnxModel` runs onnxruntime's)"
+    return isinstance(getattr(m, 'model', None), nn.Module)
+
+def _is_learner(m):
+    "Whether `m` is a fastai `Learner` (fastai imported only where one was made: without it, nothing is one)"
+    return 'fastai.learner' in sys.modules and isinstance(m, sys.modules['fastai.learner'].Learner)
+
+class TorchModel:
+    "A network rebuilt from a safe-format file (`models.model_from_meta`, its weights loaded) with its description `meta`: what prediction needs, without fastai (imported only for a `Learner`: seconds at start)"
+    def __init__(self, model:nn.Module, meta:dict):
+        self.model, self.meta = model.eval(), meta
+        self.size, self.classes, self.align, self.stats = meta['size'], list(meta['classes']), meta.get('align'), tuple(meta['stats'])
+    def __repr__(self): return f"TorchModel({self.meta['arch']!r}, size={self.size}, classes={self.classes})"
+
+def _file_body(path, trust:bool=False):
+    "The body of backbone model file `path`, for a `transfer` model built on it (the learner's side reads it: it may be a fastai pickle)"
+    from gender_fastai.learner import model_file_body
+    return model_file_body(path, trust)[0]
+
+def _safe_network(path, sd:dict, meta:dict):
+    "The network of safe-format file `path` (`sd`, `meta`: its weights and description), or one clear error"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            m = model_from_meta(meta, _file_body)
+        m.load_state_dict(sd)
+    except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
+    except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
+    return m.eval()
+
+def load_safe(path, cpu:bool=True,
+              learner:bool=True): # `False`: a `TorchModel` (prediction only, no fastai)
+    "A fastai `Learner` (or, with `learner=False`, a `TorchModel`) rebuilt from a safe-format file: architecture from `ARCHS`, weights from safetensors; no pickle"
     sd, meta = read_safe(path)
+    if not learner:
+        m = _safe_network(path, sd, meta)
+        return TorchModel(m.to('cuda') if not cpu and torch.cuda.is_available() else m, meta)
+    from gender_fastai.learner import gender_learner
     kw = dict(meta.get('arch_kwargs') or {})
     if 'weights' in kw: kw['weights'] = False  # the structure only: the file has the weights
     dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
@@ -58,12 +93,13 @@ def load_safe(path, cpu:bool=True):
     return learn
 
 # %% ../nbs/07_inference.ipynb #590825a5
-def load_model(path, cpu:bool=True, trust:bool=False):
+def load_model(path, cpu:bool=True, trust:bool=False,
+               learner:bool=True): # `False`: a safe-format file as a `TorchModel` (prediction only, no fastai); a pickle is always a `Learner`
     "Load a safe-format model (`save_model`), or a learner exported by `export_learner`; other pickles only with `trust=True`"
     path = Path(path)
     if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
     data = path.read_bytes()  # read once: what is checked is what is loaded
-    return load_safe(path, cpu) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
+    return load_safe(path, cpu, learner) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
 
 # %% ../nbs/07_inference.ipynb #bc76ad7d
 def image_paths(paths):
@@ -85,7 +121,7 @@ def _weights_version(m):
 def _int8_qparams(learn):
     "The int8 calibration of `learn`: from its model file, else measured on its training images"
     if (qp := getattr(learn, 'meta', {}).get('int8')): return qp
-    if not _training_files(learn): raise GenderModelError("This model has no int8 calibration (a file saved by an older version, a fastai .pkl, or a face model saved without int8=True): predict without int8, or record one with export.save_model(learn, path, int8=True, calib=[image files]).")
+    if not _is_learner(learn) or not _training_files(learn): raise GenderModelError("This model has no int8 calibration (a file saved by an older version, a fastai .pkl, or a face model saved without int8=True): predict without int8, or record one with export.save_model(learn, path, int8=True, calib=[image files]).")
     return int8_calibration(learn)  # a learner trained in this process: its own training images
 
 def _int8_network(learn, x):
@@ -136,7 +172,7 @@ def inference_model(learn, size:int=None,
         cache, int8 = _INFERENCE.setdefault(m, {}), bool(int8)
         key, (known, fast) = _weights_version(m), cache.get(int8, (None, None))
         if known != key:
-            size = size or dls_size(learn.dls)
+            size = size or _spec(learn)[0]
             x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
             if int8:
                 cache[int8] = (key, _int8_network(learn, x[:2]))
@@ -198,7 +234,7 @@ def bf16_network(learn, size:int=None,
     "The `Bf16Graph` of `learn.model` on a CPU with native bf16 where it is clearly faster than the float32 graph of `inference_model` (timed once per CPU and network, and built only then), else `None`"
     m = learn.model
     if next(m.parameters()).device.type != 'cpu' or not (force or cpu_bf16()): return None
-    size = size or dls_size(learn.dls)
+    size = size or _spec(learn)[0]
     def faster():
         g = _bf16_graph(m, size)
         x = torch.randn(8, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=torch.channels_last)
@@ -234,12 +270,19 @@ def _inputs(imgs, size:int, align:float, ready:bool):
     ims = [im if isinstance(im, (Image.Image, np.ndarray)) else open_face(im, draft=input_draft(size, align)) for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]
     return np.stack([im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, size, align)) for im in ims])
 
-def fast_probs(learn:Learner, imgs, tta:bool=False,
+def _spec(m):
+    "`(size, (mean, std), align)` of the inputs of a `Learner` or a `TorchModel`"
+    if not _is_learner(m): return m.size, m.stats, m.align
+    from gender_fastai.data import dls_stats, dls_size, dls_align
+    return dls_size(m.dls), dls_stats(m.dls), dls_align(m.dls)
+
+def fast_probs(learn, # A `Learner` or a `TorchModel`
+               imgs, tta:bool=False,
                ready:bool=False, # `imgs` are already model inputs (e.g. chips from `faces.face_chips`, or the `uint8` array of `core.squished`)
                int8:bool=False, # Run the int8 network (`inference_model`)
                bf16:bool=None): # The bf16 network with its unsure rows in float32 (`bf16_network`; CPU, batches of `BF16_MIN_BATCH` or more, not with int8): `None` where it is faster on this CPU, `False` never, `True` wherever it builds
     "Class probabilities for images `imgs` (paths, bytes or PIL images) in one batch, without a `DataLoader`"
-    size, (mean, std), align = dls_size(learn.dls), dls_stats(learn.dls), dls_align(learn.dls)
+    size, (mean, std), align = _spec(learn)
     x = torch.from_numpy(_inputs(imgs, size, align, ready)).permute(0, 3, 1, 2).float().div_(255)
     x = ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])
     dev = next(learn.model.parameters()).device
@@ -254,16 +297,16 @@ def fast_probs(learn:Learner, imgs, tta:bool=False,
     return p.cpu()
 
 # %% ../nbs/07_inference.ipynb #1c887c8e
-def predict_probs(learn, # A `Learner` or an `OnnxModel`
+def predict_probs(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   files, bs:int=64, progress:bool=False, tta:bool=False, ready:bool=False,
-                  int8:bool=False, # The int8 network (a `Learner` on the CPU)
+                  int8:bool=False, # The int8 network (a `Learner` or `TorchModel` on the CPU)
                   bf16:bool=None): # See `fast_probs`
     "Class probabilities `(n, n_classes)` for readable image `files`, in batches, without gradients"
     files = list(files)
-    if not isinstance(learn, Learner):  # an `OnnxModel`
+    if not _is_torch(learn):  # an `OnnxModel`
         if int8 or bf16: raise GenderError(f"{'int8' if int8 else 'bf16'} runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
         return learn.probs(files, bs, tta, ready)
-    if not files: return torch.zeros(0, len(learn.dls.vocab))
+    if not files: return torch.zeros(0, len(_classes(learn)))
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
     return torch.cat([fast_probs(learn, c, tta, ready, int8, bf16) for c in (progress_bar(chunks) if progress else chunks)])
 
@@ -275,8 +318,8 @@ def _open(f, size:int=None, align:float=None):
     return (model_input(im, size, align) if size else im), ''
 
 def _input_spec(learn):
-    "`(size, align)` of the inputs of a `Learner` or an `OnnxModel`"
-    return (dls_size(learn.dls), dls_align(learn.dls)) if isinstance(learn, Learner) else (learn.size, learn.meta.get('align'))
+    "`(size, align)` of the inputs of a `Learner`, `TorchModel` or `OnnxModel`"
+    return _spec(learn)[::2] if _is_torch(learn) else (learn.size, learn.meta.get('align'))
 
 def uncertain(res, threshold:float=None): # Top probability below which the answer is `uncertain`; `None`: always answer
     "Prediction table `res` with `label` set to `uncertain` where `probability` is below `threshold`"
@@ -307,8 +350,8 @@ def _squished_rows(rows, squished):
     return rows(chunk, [(None, e) if e else (next(ims), '') for e in errs])
 
 def _whole_chunks(learn):
-    "Whether `predict_files` gives each thread whole chunks (decode, face finding, model; torch on one thread each): a `Learner` on the CPU"
-    return isinstance(learn, Learner) and next(learn.model.parameters()).device.type == 'cpu'
+    "Whether `predict_files` gives each thread whole chunks (decode, face finding, model; torch on one thread each): a `Learner` or `TorchModel` on the CPU"
+    return _is_torch(learn) and next(learn.model.parameters()).device.type == 'cpu'
 
 def _int8_ready(learn):
     "Build the int8 network of `learn` once, before any work, or stop with the reason it has none"
@@ -328,16 +371,16 @@ _SCREENERS, _SCREENERS_LOCK = {}, threading.Lock()  # (resolved path, modificati
 
 def bundled_name(learn):
     "The name of the bundled model that `learn` was opened from by `open_model`, while its weights are unchanged; else `None`"
-    name, version = _BUNDLED.get(learn.model, (None, None)) if isinstance(learn, Learner) else (None, None)
+    name, version = _BUNDLED.get(learn.model, (None, None)) if _is_torch(learn) else (None, None)
     return name if name and version == _weights_version(learn.model) else None
 
-def _classes(m): return list(m.dls.vocab if isinstance(m, Learner) else m.classes)
+def _classes(m): return list(m.dls.vocab if _is_learner(m) else m.classes)
 
 def _screener(path):
     "The model of file `path` for screening, opened once per file and version (threads share it)"
     path = Path(path).resolve(); key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
     with _SCREENERS_LOCK:
-        if key not in _SCREENERS: _SCREENERS[key] = open_model(path)
+        if key not in _SCREENERS: _SCREENERS[key] = open_model(path, learner=False)
         return _SCREENERS[key]
 
 def _screen_of(learn, screen):
@@ -364,7 +407,7 @@ def _screened(learn, files, screen, bs, progress, tta, int8, bf16):
         for c in ('label', 'probability', 'error'): res.loc[unsure, c] = rest[c].values
     return res
 
-def predict_files(learn, # A `Learner` or an `OnnxModel`
+def predict_files(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   paths, bs:int=64, progress:bool=True, tta:bool=False, threshold:float=None, # `threshold`: see `uncertain`
                   int8:bool=False, # The int8 network of the model's stored calibration (CPU; `inference_model`)
                   bf16:bool=None, # The bf16 network with its unsure rows in float32 (CPU; `fast_probs`): `None` where it is faster on this CPU, `False` never
@@ -380,7 +423,7 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
     whole, (size, align) = _whole_chunks(learn), _input_spec(learn)
     pool = decode_pool(len(files)) if align is None else None  # many files of squished inputs: decoded in worker processes (for any model and device), which start while the model is readied
     if int8: _int8_ready(learn)
-    if bf16 and not isinstance(learn, Learner): raise GenderError("bf16 runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
+    if bf16 and not _is_torch(learn): raise GenderError("bf16 runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
     if whole: bs = max(1, min(bs, -(-len(files) // n)))  # a few files: one chunk per core
     vocab = _classes(learn)
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, size=size, align=align)
@@ -429,7 +472,7 @@ class OnnxModel:
 CROP_PADDING = 0.15
 "Padding of the upright face chip that `predict_faces` gives a model of squished crops (chosen on held-out crops: README, \"Faces in any photo\")"
 
-def predict_faces(learn, # A `Learner` or an `OnnxModel`
+def predict_faces(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   photo, # Image file, bytes or PIL image
                   detector=None, # For a model of squished crops: find faces with this dlib detector (HOG boxes widened like the training crops) instead of the face finder; aligned models always use the face finder
                   upsample:int=None, # For a model of squished crops: given, the HOG path with this upsampling, as with `detector`
@@ -470,7 +513,7 @@ def _photo_rows(learn, f, int8:bool=False, bf16:bool=None):
     res = _faces_of(learn, img, scale, int8=int8, bf16=bf16)
     return [dict(file=str(f), **r, error='') for r in res.to_dict('records')] or [dict(file=str(f), error='no face found')]
 
-def predict_photos(learn, # A `Learner` or an `OnnxModel`
+def predict_photos(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                    paths, # Photos, or folders of them
                    threads:int=None, # Photos handled at once (default: one per core, at most 4)
                    int8:bool=False, # The int8 network (see `predict_files`)
@@ -508,12 +551,13 @@ def model_path(path=None):
     return bundled_model_path(path) if str(path) in BUNDLED_MODELS and not Path(path).is_file() else Path(path) if path else default_model_path()
 
 def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED_MODELS`); `None`: the default bundled model
-               trust:bool=False, cpu:bool=True):
-    "A `Learner` (safe format or fastai export) or `OnnxModel` for the model file `path`"
+               trust:bool=False, cpu:bool=True,
+               learner:bool=True): # `False`: a safe-format file as a `TorchModel`, for prediction only, without fastai (the console script's way: it starts seconds sooner)
+    "A `Learner` (safe format or fastai export), `TorchModel` (`learner=False`) or `OnnxModel` for the model file `path`"
     path = model_path(path)
-    m = OnnxModel(path) if path.suffix == '.onnx' else load_model(path, cpu=cpu, trust=trust)
+    m = OnnxModel(path) if path.suffix == '.onnx' else load_model(path, cpu=cpu, trust=trust, learner=learner)
     name = next((n for n in BUNDLED_MODELS if path.resolve() == (_ASSETS/f'{n}.safetensors').resolve()), None)
-    if name and isinstance(m, Learner): _BUNDLED[m.model] = (name, _weights_version(m.model))  # which bundled file, while its weights stay (`SCREENS`)
+    if name and _is_torch(m): _BUNDLED[m.model] = (name, _weights_version(m.model))  # which bundled file, while its weights stay (`SCREENS`)
     return m
 
 # %% ../nbs/07_inference.ipynb #7b250363

@@ -10,7 +10,6 @@ __all__ = ['SAFE_FORMAT', 'SAFE_VERSION', 'GenderModelError', 'file_digest', 'is
 import io, json, hashlib, warnings
 from pathlib import Path
 import gender_fastai
-from fastai.learner import Learner, load_learner
 from .core import GenderError, CLASSES, cache_dir
 
 # %% ../nbs/04_modelfile.ipynb #53f0437e
@@ -81,6 +80,7 @@ def load_pickle(path, data:bytes=None, # The file's bytes, if already read
     if not trust and not is_trusted(data):
         raise GenderModelError(f"{path} was not exported by gender_fastai on this machine. A fastai model file is a pickle and loading it "
                                "runs code from it: load it only if you trust its source, with trust=True (--trust on the command line).")
+    from fastai.learner import Learner, load_learner  # here: reading the safe format needs no fastai (a prediction without it starts seconds sooner)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='.*load_learner.*')

@@ -21,7 +21,7 @@ from fastai.learner import Learner
 from .core import GenderError, GenderDataError, CLASSES, load_rgb, replace_dir
 from .faces import face_finder, head_turn
 from .data import load_items, get_data, verify_items, AGE_BANDS, age_band  # the audit's age bands: those `data.balance_weights` weighs by
-from .inference import predict_probs
+from .inference import predict_probs, _classes
 from .learner import learn_history
 import gender_fastai
 
@@ -94,7 +94,7 @@ def eval_items(data, split:str='valid', valid_pct=0.2, seed=42):
 
 def predict_items(learn:Learner, df, bs:int=64, tta:bool=False):
     "`df` with the model's `pred`, `prob` (of the prediction), `p_<class>` columns and `correct`"
-    vocab = list(learn.dls.vocab)
+    vocab = _classes(learn)
     unknown = sorted(set(df.label) - set(vocab))
     if unknown: raise GenderDataError(f"The dataset has labels the model does not know: {unknown}; the model knows {vocab}.")
     probs = predict_probs(learn, df.path, bs=bs, tta=tta, bf16=False).numpy()  # float32: the same figures on any CPU
@@ -183,10 +183,10 @@ def evaluate(learn:Learner, data, split:str='valid', attrs=None, tta:bool=False,
     if attrs is not None: df = add_attributes(df, read_attributes(attrs))
     if turn: df = add_turns(df)
     items = predict_items(learn, df, bs=bs, tta=tta)
-    y, probs = true_and_probs(items, learn.dls.vocab)
+    y, probs = true_and_probs(items, _classes(learn))
     info = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'items table', split=split, tta=tta,
                 labels=items.label.value_counts().to_dict())
-    return Evaluation(items, gender_metrics(y, probs, list(learn.dls.vocab)), subgroup_table(items, min_n), info)
+    return Evaluation(items, gender_metrics(y, probs, _classes(learn)), subgroup_table(items, min_n), info)
 
 # %% ../nbs/08_evaluate.ipynb #fdb27402
 def plot_confusion(m:dict):

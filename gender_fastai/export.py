@@ -31,6 +31,7 @@ def export_learner(learn:'Learner', path):
 # %% ../nbs/06_export.ipynb #07dd49fe
 def model_meta(learn:'Learner'):
     "The JSON-able description of `learn` that the safe format stores"
+    if not hasattr(learn, 'dls'): raise GenderModelError(f"save_model and export_onnx take a fastai Learner, not {type(learn).__name__}: open the file with open_model(path) (learner=True, the default) to save or convert it.")
     if getattr(learn, 'arch', None) is None:
         raise GenderModelError("This learner has no architecture name: build it with gender_learner or train_model to save it in the safe format.")
     from gender_fastai.learner import learn_history

@@ -181,7 +181,7 @@ def _torchvision_library():
     return False
 
 def vision_ops():
-    "`(nms, roi_align)`: torchvision's compiled kernels with `torchvision.ops`' arguments (`roi_align` takes a list of boxes per image), loaded without importing torchvision (about 2 s); `torchvision.ops` itself where its library cannot be loaded"
+    "`(nms, roi_align)`: torchvision's compiled kernels with `torchvision.ops`' arguments (`roi_align` takes a list of boxes per image; for inference: no gradients), loaded without importing torchvision (about 2 s); `torchvision.ops` itself where that load fails"
     with _VISION_LOCK:
         if not _VISION: _VISION.update(_vision_kernels())
     return _VISION['nms'], _VISION['roi_align']
@@ -194,7 +194,8 @@ def _vision_kernels():
             rois = torch.cat([torch.cat([torch.full_like(b[:, :1], i), b], 1) for i, b in enumerate(boxes)])  # torchvision's list-to-rois format
             return torch.ops.torchvision.roi_align(t, rois, 1.0, size, size, sampling_ratio, aligned)
         return dict(nms=torch.ops.torchvision.nms, roi_align=roi_align)
-    from torchvision.ops import nms, roi_align
+    try: from torchvision.ops import nms, roi_align
+    except (ImportError, RuntimeError, OSError) as e: raise GenderError(f"torchvision's compiled operators cannot be loaded ({type(e).__name__}: {str(e)[:80]}): reinstall the torchvision that matches torch {torch.__version__}.") from None
     return dict(nms=nms, roi_align=lambda t, boxes, size, sampling_ratio=-1, aligned=False: roi_align(t, boxes, size, sampling_ratio=sampling_ratio, aligned=aligned))
 
 # %% ../nbs/01_faces.ipynb #68ce08c2

@@ -21,7 +21,7 @@ from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, open_photo, 
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle
-from .models import folded_copy, network_key, model_from_meta
+from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear
 from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
@@ -47,14 +47,17 @@ def _is_learner(m):
 class TorchModel:
     "A network rebuilt from a safe-format file (`models.model_from_meta`, its weights loaded) with its description `meta`: what prediction needs, without fastai (imported only for a `Learner`: seconds at start)"
     def __init__(self, model:nn.Module, meta:dict):
+        if next(model.parameters()).device.type == 'cpu': model = model.to(memory_format=torch.channels_last)  # as a learner holds it (`learner.fast_setup`): the same numbers on every path
         self.model, self.meta = model.eval(), meta
         self.size, self.classes, self.align, self.stats = meta['size'], list(meta['classes']), meta.get('align'), tuple(meta['stats'])
+        self.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None  # what a learner loaded from the file carries (model cards, `evaluate`)
+        self.split = dict(meta['split']) if meta.get('split') else {}
     def __repr__(self): return f"TorchModel({self.meta['arch']!r}, size={self.size}, classes={self.classes})"
 
 def _file_body(path, trust:bool=False):
-    "The body of backbone model file `path`, for a `transfer` model built on it (the learner's side reads it: it may be a fastai pickle)"
-    from gender_fastai.learner import model_file_body
-    return model_file_body(path, trust)[0]
+    "The body of backbone model file `path`, for a `transfer` model built on it: a safe-format file as a `TorchModel` (no fastai), a pickle as a `Learner`"
+    if not Path(path).is_file(): raise GenderModelError(f"Its backbone model file {path} is missing: a transfer model built on a model file needs that file where it was.")
+    return cut_before_last_linear(load_model(path, trust=trust, learner=False).model)
 
 def _safe_network(path, sd:dict, meta:dict):
     "The network of safe-format file `path` (`sd`, `meta`: its weights and description), or one clear error"
@@ -69,7 +72,7 @@ def _safe_network(path, sd:dict, meta:dict):
 
 def load_safe(path, cpu:bool=True,
               learner:bool=True): # `False`: a `TorchModel` (prediction only, no fastai)
-    "A fastai `Learner` (or, with `learner=False`, a `TorchModel`) rebuilt from a safe-format file: architecture from `ARCHS`, weights from safetensors; no pickle"
+    "A fastai `Learner` (architecture from `ARCHS`), or with `learner=False` a `TorchModel` (`models.STRUCTURES`), rebuilt from a safe-format file: weights from safetensors; no pickle"
     sd, meta = read_safe(path)
     if not learner:
         m = _safe_network(path, sd, meta)

@@ -633,4 +633,7 @@ def model_from_meta(meta:dict,
     if meta['arch'] == 'transfer' and kw.get('backbone_source', 'dlib-gender') not in ('dlib-gender', 'alexnet') and file_body is not None:
         kw['body'] = file_body(kw['backbone_source'], kw.get('trust', False))
     if meta['arch'] not in STRUCTURES: raise GenderError(f"Unknown architecture {meta['arch']!r}: choose one of {', '.join(STRUCTURES)}.")
-    return STRUCTURES[meta['arch']](len(meta['classes']), meta['size'], **kw)
+    try: return STRUCTURES[meta['arch']](len(meta['classes']), meta['size'], **kw)
+    except TypeError as e:  # an option this version's network does not take (a file from another version): one clear line
+        if 'argument' not in str(e): raise
+        raise GenderError(f"{meta['arch']} does not take the options {sorted(kw)} ({str(e).split(': ')[-1][:80]}).") from None

@@ -76,6 +76,9 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
     from gender_fastai.inference import predict_probs, image_paths
     sf, files = save_model(learn, tmp_path/'on_file.safetensors'), image_paths(small_dataset)[:8]
     assert torch.equal(predict_probs(load_model(sf, learner=False), files), predict_probs(load_model(sf), files))  # rebuilt on its backbone file, without fastai's learner or with it
+    tf.rename(tmp_path/'moved.safetensors')
+    from gender_fastai.modelfile import GenderModelError
+    with pytest.raises(GenderModelError, match='backbone model file .* is missing'): load_model(sf, learner=False)
     torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
     learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(tmp_path/'alexnet.pth'))
     assert len(learn.recorder.values) == 1 and learn.model.body[0] is not None

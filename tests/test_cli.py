@@ -255,7 +255,7 @@ def test_train_split_seed(utk_small, tmp_path):
     assert r.returncode == 0 and load_model(tmp_path/'m2.pkl').split == dict(seed=42, valid_pct=0.2), r.stderr
 
 def test_predict_without_fastai_or_torchvision(gender_path):
-    "The console script predicts from safe-format models without importing fastai or torchvision (with torch._dynamo and scikit-learn behind them, most of a start-up: one crop 10.6 against 3.9 s)"
+    "The console script predicts from safe-format models without importing fastai or torchvision (with torch._dynamo and scikit-learn behind them, most of a start-up: one crop 7.7 against 2.5 s, bench/startup.py)"
     f = gender_path/'Validation'/'female'/'112944.jpg.jpg'
     code = ("import sys, runpy; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"  # the console script itself, then which modules it imported
             "try: runpy.run_path(script, run_name='__main__')\nfinally: print('imported:', *(m for m in ('fastai', 'torchvision', 'facenet_pytorch') if m in sys.modules), file=sys.stderr)")

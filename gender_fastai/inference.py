@@ -16,7 +16,6 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from PIL import Image
 import gender_fastai
 from fastcore.all import *
-from fastprogress.fastprogress import progress_bar
 from .core import GenderError, CLASSES, IMG_EXTS, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
@@ -35,6 +34,11 @@ def empty_dls(size:int, stats, align:float=None):
     df = pd.DataFrame({'path': [b.getvalue()] * 2, 'label': CLASSES, 'is_valid': [False, True]})
     from gender_fastai.data import gender_block  # fastai's side: a `Learner` is asked for (`TorchModel` needs none of it)
     return gender_block(size, stats, align=align).dataloaders(df, bs=64, num_workers=0).new_empty()
+
+def _progress_bar(items, total:int=None):
+    "fastprogress's bar over `items`, imported when a bar is asked for (its import pulls in fasthtml: 0.27 s of every start)"
+    from fastprogress.fastprogress import progress_bar as bar
+    return bar(items, total=total)
 
 def _is_torch(m):
     "Whether `m` runs a PyTorch network: a `Learner` or `TorchModel` (an `OnnxModel` runs onnxruntime's)"
@@ -87,6 +91,7 @@ def load_safe(path, cpu:bool=True,
             warnings.simplefilter('ignore')
             learn = gender_learner(dls, meta['arch'], arch_defaults=False, **kw)
         learn.model.load_state_dict(sd)
+        if not cpu and torch.cuda.is_available(): learn.model.cuda()  # as a `TorchModel` (fastai moves a model only when it trains)
     except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     learn.model.eval()
@@ -311,7 +316,7 @@ def predict_probs(learn, # A `Learner`, `TorchModel` or `OnnxModel`
         return learn.probs(files, bs, tta, ready)
     if not files: return torch.zeros(0, len(_classes(learn)))
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
-    return torch.cat([fast_probs(learn, c, tta, ready, int8, bf16) for c in (progress_bar(chunks) if progress else chunks)])
+    return torch.cat([fast_probs(learn, c, tta, ready, int8, bf16) for c in (_progress_bar(chunks) if progress else chunks)])
 
 # %% ../nbs/07_inference.ipynb #41caa01f
 def _open(f, size:int=None, align:float=None):
@@ -442,7 +447,7 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
         elif pool: done = map(partial(_squished_rows, rows), squished_chunks(pool, files, size, bs))  # the model here (a GPU; onnxruntime's threads) while the workers decode ahead
         elif whole: done = _ordered(ex, lambda c: rows(c, [opener(f) for f in c]), chunks, 2 * n)
         else: done = _pipelined(ex, opener, chunks, rows)
-        out = [r for rs in (progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
+        out = [r for rs in (_progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
     return pd.DataFrame(out, columns=cols)
 
 # %% ../nbs/07_inference.ipynb #fa600f44

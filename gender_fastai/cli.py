@@ -124,7 +124,7 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
         if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
             raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")
         bf16 = False if fp32 else None
-        if faces: res = predict_photos(m, files, int8=int8, bf16=bf16)
+        if faces: res = predict_photos(m, files, int8=int8, bf16=bf16, progress=sys.stderr.isatty())
         else: res = predict_files(m, files, bs=bs, progress=sys.stderr.isatty(), int8=int8, bf16=bf16, screen=None if no_screen else 'auto')
         if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
         res = res.astype(object).where(res.notna(), None)

@@ -525,13 +525,15 @@ def predict_photos(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                    paths, # Photos, or folders of them
                    threads:int=None, # Photos handled at once (default: one per core, at most 4)
                    int8:bool=False, # The int8 network (see `predict_files`)
-                   bf16:bool=None): # See `predict_files`
+                   bf16:bool=None, # See `predict_files`
+                   progress:bool=False): # A progress bar over the photos (the console script shows one on a terminal)
     "Table of every face in each photo of `paths` (`predict_faces`' columns plus `file` and `error`); photos decoded once, on threads"
     files = image_paths(paths)
     if int8: _int8_ready(learn)
     elif _whole_chunks(learn): _models_ready(learn, bf16=bf16)
     with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as ex:  # face finding releases the GIL; each thread has its own finder
-        rows = [r for rs in ex.map(partial(_photo_rows, learn, int8=int8, bf16=bf16), files) for r in rs]
+        done = ex.map(partial(_photo_rows, learn, int8=int8, bf16=bf16), files)
+        rows = [r for rs in (_progress_bar(done, total=len(files)) if progress and files else done) for r in rs]
     return pd.DataFrame(rows, columns=['file', 'face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability', 'error'])
 
 # %% ../nbs/07_inference.ipynb #abbc829e

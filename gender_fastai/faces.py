@@ -166,7 +166,7 @@ def landmarks5(img, box):
     return np.array([[p.x, p.y] for p in sh.parts()], float)
 
 # %% ../nbs/01_faces.ipynb #a364443c
-_VISION, _VISION_LOCK = {}, threading.Lock()  # 'nms', 'roi_align' -> torchvision's kernels, loaded once
+_VISION, _VISION_LOCK = [], threading.Lock()  # `[(nms, roi_align)]` once torchvision's kernels are loaded (one append: other threads see both or neither)
 
 def _torchvision_library():
     "Load torchvision's compiled operators into `torch.ops.torchvision` without importing its Python package; `True` where they are there"
@@ -182,21 +182,22 @@ def _torchvision_library():
 
 def vision_ops():
     "`(nms, roi_align)`: torchvision's compiled kernels with `torchvision.ops`' arguments (`roi_align` takes a list of boxes per image; for inference: no gradients), loaded without importing torchvision (about 2 s); `torchvision.ops` itself where that load fails"
-    with _VISION_LOCK:
-        if not _VISION: _VISION.update(_vision_kernels())
-    return _VISION['nms'], _VISION['roi_align']
+    if not _VISION:  # the lock only until they are loaded: this runs for every face search
+        with _VISION_LOCK:
+            if not _VISION: _VISION.append(_vision_kernels())
+    return _VISION[0]
 
 def _vision_kernels():
-    "`vision_ops`' two functions, as a dict"
+    "`vision_ops`' two functions"
     import torch
     if _torchvision_library():
         def roi_align(t, boxes, size:int, sampling_ratio:int=-1, aligned:bool=False):
             rois = torch.cat([torch.cat([torch.full_like(b[:, :1], i), b], 1) for i, b in enumerate(boxes)])  # torchvision's list-to-rois format
             return torch.ops.torchvision.roi_align(t, rois, 1.0, size, size, sampling_ratio, aligned)
-        return dict(nms=torch.ops.torchvision.nms, roi_align=roi_align)
+        return torch.ops.torchvision.nms, roi_align
     try: from torchvision.ops import nms, roi_align
     except (ImportError, RuntimeError, OSError) as e: raise GenderError(f"torchvision's compiled operators cannot be loaded ({type(e).__name__}: {str(e)[:80]}): reinstall the torchvision that matches torch {torch.__version__}.") from None
-    return dict(nms=nms, roi_align=lambda t, boxes, size, sampling_ratio=-1, aligned=False: roi_align(t, boxes, size, sampling_ratio=sampling_ratio, aligned=aligned))
+    return nms, lambda t, boxes, size, sampling_ratio=-1, aligned=False: roi_align(t, boxes, size, sampling_ratio=sampling_ratio, aligned=aligned)
 
 # %% ../nbs/01_faces.ipynb #68ce08c2
 def _boxes_at(reg, probs, scale, thresh):

@@ -1,6 +1,5 @@
 "The fast prediction path (optimised model, DCT-scaled decoding, threads) against the reference path, on real files."
-import tempfile, numpy as np, torch, pytest
-from pathlib import Path
+import numpy as np, torch, pytest
 from PIL import Image
 from gender_fastai.core import sample_data, image_files, open_face, DRAFT
 from gender_fastai.inference import open_model, predict_files
@@ -43,19 +42,16 @@ def test_dct_scaled_decoding_of_large_photos(resnet9, tmp_path):
     assert d.mean() < 1e-2 and d.max() < 0.1, (d.mean(), d.max())
     assert (res.label.values == np.where(ref > 0.5, 'female', 'male')).mean() >= 0.99
 
-def test_torchvision_kernels_loaded_without_torchvision():
+def test_torchvision_kernels_loaded_without_torchvision(tmp_path):
     "faces.vision_ops in a process that never imports torchvision (its library loaded into torch.ops): the numbers of torchvision.ops"
     import subprocess, sys, torchvision.ops as tv
-    code = ("import sys, torch; from gender_fastai.faces import vision_ops; nms, roi_align = vision_ops(); assert 'torchvision' not in sys.modules\n"
-            "g = torch.Generator().manual_seed(0); t = torch.rand(2, 3, 60, 50, generator=g) * 255\n"
-            "b = torch.tensor([[1., 2., 40., 50.], [-5., -3., 70., 20.], [10.2, 10.7, 30.1, 33.3]]); xy = torch.rand(300, 2, generator=g) * 100\n"
-            "bx = torch.cat([xy, xy + torch.rand(300, 2, generator=g) * 30 + 1], 1); sc = torch.rand(300, generator=g).round(decimals=1)\n"
-            "torch.save((roi_align(t, [b, b[:2]], 24, 2, True), nms(bx, sc, 0.5)), sys.argv[1])")
-    out = Path(tempfile.mkdtemp())/'ops.pt'
-    r = subprocess.run([sys.executable, '-W', 'ignore', '-c', code, str(out)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-800:]
-    ra, keep = torch.load(out)
     g = torch.Generator().manual_seed(0); t = torch.rand(2, 3, 60, 50, generator=g) * 255
     b = torch.tensor([[1., 2., 40., 50.], [-5., -3., 70., 20.], [10.2, 10.7, 30.1, 33.3]]); xy = torch.rand(300, 2, generator=g) * 100
-    bx = torch.cat([xy, xy + torch.rand(300, 2, generator=g) * 30 + 1], 1); sc = torch.rand(300, generator=g).round(decimals=1)
+    bx, sc = torch.cat([xy, xy + torch.rand(300, 2, generator=g) * 30 + 1], 1), torch.rand(300, generator=g).round(decimals=1)  # ties among the scores too
+    torch.save((t, b, bx, sc), tmp_path/'inputs.pt')
+    code = ("import sys, torch; from gender_fastai.faces import vision_ops; nms, roi_align = vision_ops(); assert 'torchvision' not in sys.modules\n"
+            "t, b, bx, sc = torch.load(sys.argv[1]); torch.save((roi_align(t, [b, b[:2]], 24, 2, True), nms(bx, sc, 0.5)), sys.argv[2])")
+    r = subprocess.run([sys.executable, '-W', 'ignore', '-c', code, str(tmp_path/'inputs.pt'), str(tmp_path/'ops.pt')], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-800:]
+    ra, keep = torch.load(tmp_path/'ops.pt')
     assert torch.equal(ra, tv.roi_align(t, [b, b[:2]], 24, sampling_ratio=2, aligned=True)) and torch.equal(keep, tv.nms(bx, sc, 0.5))

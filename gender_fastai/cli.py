@@ -115,28 +115,38 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             no_screen:bool=False, # The default model alone on every crop (without it, the fast gender_transfer answers the crops it is sure of, 0.99 or more, first: the same accuracy on held-out faces at 2-3x the speed)
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
-    import json as J, pandas as pd
-    from gender_fastai.inference import open_model, predict_files, predict_photos, image_paths, MODEL_SUFFIXES, uncertain as _uncertain
+    import json as J
+    from gender_fastai.modelfile import MODEL_SUFFIXES
+    from gender_fastai.quick import quick_predict
     paths = list(paths)
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
-        m = open_model(model, trust=trust, learner=False)  # a safe-format file without fastai: seconds sooner
-        if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
-            raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")
-        bf16 = False if fp32 else None
-        if faces: res = predict_photos(m, files, int8=int8, bf16=bf16, progress=sys.stderr.isatty())
-        else: res = predict_files(m, files, bs=bs, progress=sys.stderr.isatty(), int8=int8, bf16=bf16, screen=None if no_screen else 'auto')
-        if uncertain is not None and 'probability' in res: res = _uncertain(res, uncertain)
-        res = res.astype(object).where(res.notna(), None)
-        if json: print(J.dumps(res.to_dict('records'), indent=1))
+        quick = None if faces or int8 else quick_predict(paths, model, screen=not no_screen)  # a few crops the fast model is sure of: answered before torch is imported
+        rows = quick if quick is not None and None not in quick else _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust)
+        if uncertain is not None: rows = [dict(r, label='uncertain') if r.get('probability') is not None and r['probability'] < uncertain else r for r in rows]
+        if json: print(J.dumps(rows, indent=1))
         else:
-            for r in res.to_dict('records'):
+            for r in rows:
                 box = f"  face {r['face']} at {r['left']},{r['top']},{r['right']},{r['bottom']}" if faces and not r['error'] else ''
                 if not r['error']: print(f"{r['label']:9s}  {r['probability']:.4f}  {r['file']}{box}" if r['label'] == 'uncertain' else f"{r['label']:6s}  {r['probability']:.4f}  {r['file']}{box}")
                 elif r['error'] == 'no face found': print(f"no face  {r['file']}")
                 else: print(f"error   {r['error']}  {r['file']}")
-        if csv: Path(csv).parent.mkdir(parents=True, exist_ok=True); res.to_csv(csv, index=False)
-        if any(r and r != 'no face found' for r in res.error): sys.exit(1)
+        if csv:
+            import pandas as pd
+            Path(csv).parent.mkdir(parents=True, exist_ok=True); pd.DataFrame(rows).to_csv(csv, index=False)
+        if any(r['error'] and r['error'] != 'no face found' for r in rows): sys.exit(1)
+
+def _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust):
+    "`gender_fastai_predict`'s rows (`None` for a missing value) from the Python API, for the files of `paths` that `quick` (`quick.quick_predict`'s rows, or `None`) left"
+    from gender_fastai.inference import open_model, predict_files, predict_photos, image_paths
+    m = open_model(model, trust=trust, learner=False)  # a safe-format file without fastai: seconds sooner
+    if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
+        raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")
+    rest, bf16 = files if quick is None else [f for f, r in zip(files, quick) if r is None], False if fp32 else None
+    if faces: res = predict_photos(m, rest, int8=int8, bf16=bf16, progress=sys.stderr.isatty())
+    else: res = predict_files(m, rest, bs=bs, progress=sys.stderr.isatty(), int8=int8, bf16=bf16, screen=None if no_screen else 'auto')
+    rows = iter(res.astype(object).where(res.notna(), None).to_dict('records'))
+    return list(rows) if quick is None else [r if r is not None else next(rows) for r in quick]
 
 # %% ../nbs/09_cli.ipynb #0f4164a7
 def trainable_model(model, trust:bool=False):

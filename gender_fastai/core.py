@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'atomic_path',
-           'replace_dir', 'sample_data', 'image_files', 'cache_dir', 'cpu_name', 'cpu_flags', 'cpu_bf16',
+           'replace_dir', 'sample_data', 'image_files', 'image_paths', 'cache_dir', 'cpu_name', 'cpu_flags', 'cpu_bf16',
            'cached_choice', 'open_face', 'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished',
            'DecodePool', 'decode_pool', 'read_ahead', 'squished_chunks', 'torch_threads', 'moved_names']
 
@@ -73,6 +73,15 @@ IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff', '
 def image_files(path):
     "The image files directly inside `path`, sorted"
     return sorted(p for p in Path(path).iterdir() if p.suffix.lower() in IMG_EXTS and p.is_file())
+
+def image_paths(paths): # A file or folder, or a list of them
+    "Files in `paths`, with folders expanded to the images inside them (recursively, sorted)"
+    out = []
+    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
+        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMG_EXTS and f.is_file())
+        elif p.exists(): out.append(p)
+        else: raise GenderError(f"{p}: no such file or folder.")
+    return out
 
 # %% ../nbs/00_core.ipynb #ccbee5e5
 def cache_dir():

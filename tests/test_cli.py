@@ -255,10 +255,32 @@ def test_train_split_seed(utk_small, tmp_path):
     assert r.returncode == 0 and load_model(tmp_path/'m2.pkl').split == dict(seed=42, valid_pct=0.2), r.stderr
 
 def test_predict_without_fastai_or_torchvision(gender_path):
-    "The console script predicts from safe-format models without importing fastai or torchvision (with torch._dynamo and scikit-learn behind them, most of a start-up: one crop 7.7 against 2.5 s, bench/startup.py)"
-    f = gender_path/'Validation'/'female'/'112944.jpg.jpg'
+    "The console script predicts from safe-format models without importing fastai or torchvision (with torch._dynamo and scikit-learn behind them, most of a start-up: one crop 7.7 against 2.5 s, bench/startup.py), and a crop the fast model is sure of without torch (0.3-0.4 s)"
+    f = gender_path/'Validation'/'female'/'112944.jpg.jpg'  # gender_transfer is sure of it: 0.9992
     code = ("import sys, runpy; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"  # the console script itself, then which modules it imported
-            "try: runpy.run_path(script, run_name='__main__')\nfinally: print('imported:', *(m for m in ('fastai', 'torchvision', 'facenet_pytorch') if m in sys.modules), file=sys.stderr)")
-    for args in ([f], ['--no_screen', f], ['--faces', f], ['--model', 'gender_resnet9', '--int8', f]):
+            "try: runpy.run_path(script, run_name='__main__')\nfinally: print('imported:', *(m for m in ('torch', 'fastai', 'torchvision', 'facenet_pytorch', 'pandas') if m in sys.modules), file=sys.stderr)")
+    for args, want in (([f], ''), (['--model', 'gender_transfer', f], ''), (['--no_screen', f], 'torch pandas'), (['--faces', f], 'torch pandas'),
+                       (['--model', 'gender_resnet9', '--int8', f], 'torch pandas')):
         r = subprocess.run([sys.executable, '-W', 'ignore', '-c', code, str(BIN/'gender_fastai_predict'), *map(str, args)], capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0 and r.stdout.startswith('female') and r.stderr.strip().endswith('imported:'), (args, r.stdout, r.stderr[-500:])
+        assert r.returncode == 0 and r.stdout.startswith('female') and r.stderr.strip().endswith(f'imported: {want}'.strip()), (args, r.stdout, r.stderr[-500:])
+
+def test_predict_quick_answers_as_the_api(gender_path, tmp_path):
+    "A few crops: the fast model's sure answers come from numpy before torch is imported (quick.quick_predict), the rest from the Python API; together the API's answers, in order, in every output"
+    import json, pandas as pd
+    from gender_fastai.inference import open_model, predict_files
+    files = sorted((gender_path/'Validation'/'female').iterdir())[:3] + sorted((gender_path/'Validation'/'male').iterdir())[:3]
+    (tmp_path/'bad.jpg').write_bytes(b'not an image'); files.insert(2, tmp_path/'bad.jpg')
+    from gender_fastai.quick import quick_predict
+    q = quick_predict(files); assert any(q) and sum(r is None for r in q) >= 2, q  # both kinds of answer: numpy's (sure crops) and the API's (the rest)
+    r = run('gender_fastai_predict', *files, '--json', '--csv', tmp_path/'q.csv', '--uncertain', '0.995')
+    assert r.returncode == 1, r.stderr  # the unreadable file
+    got, api = json.loads(r.stdout), predict_files(open_model(), files, progress=False)
+    assert [g['file'] for g in got] == list(api.file) and [g['error'] for g in got] == list(api.error)
+    ok = api.error == ''
+    assert [g['label'] for g in got] == [('uncertain' if p < 0.995 else l) if e == '' else '' for l, p, e in zip(api.label, api.probability, api.error)]
+    assert max(abs(g['probability'] - p) for g, p, e in zip(got, api.probability, api.error) if e == '') < 1e-5
+    assert got[2]['probability'] is None and got[2]['error'].startswith('unreadable image')
+    csv_ = pd.read_csv(tmp_path/'q.csv')
+    assert list(csv_.columns) == ['file', 'label', 'probability', 'error'] and (csv_.probability[ok] - api.probability[ok]).abs().max() < 1e-5
+    lines = run('gender_fastai_predict', *files).stdout.splitlines()
+    assert [l.split()[0] for l in lines] == [l if e == '' else 'error' for l, e in zip(api.label, api.error)]

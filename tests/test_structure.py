@@ -3,7 +3,7 @@ import ast, subprocess, sys, warnings, importlib, pytest
 from pathlib import Path
 import gender_fastai
 
-LAYERS = ['core', 'faces', 'data', 'models', 'modelfile', 'learner', 'export', 'inference', 'evaluate', 'cli', 'app']
+LAYERS = ['core', 'faces', 'data', 'models', 'modelfile', 'quick', 'learner', 'export', 'inference', 'evaluate', 'cli', 'app']
 PKG = Path(gender_fastai.__file__).parent
 
 def imports(path):

@@ -268,7 +268,7 @@ def test_predict_quick_answers_as_the_api(gender_path, tmp_path):
     "A few crops: the fast model's sure answers come from numpy before torch is imported (quick.quick_predict), the rest from the Python API; together the API's answers, in order, in every output"
     import json, pandas as pd
     from gender_fastai.inference import open_model, predict_files
-    files = sorted((gender_path/'Validation'/'female').iterdir())[:3] + sorted((gender_path/'Validation'/'male').iterdir())[:3]
+    files = sorted((gender_path/'Validation'/'female').iterdir())[:5] + sorted((gender_path/'Validation'/'male').iterdir())[8:10]  # the fast model is unsure of the 5th and the last
     (tmp_path/'bad.jpg').write_bytes(b'not an image'); files.insert(2, tmp_path/'bad.jpg')
     from gender_fastai.quick import quick_predict
     q = quick_predict(files); assert any(q) and sum(r is None for r in q) >= 2, q  # both kinds of answer: numpy's (sure crops) and the API's (the rest)

@@ -39,7 +39,7 @@ def read_photo(photo):
     except GenderError as e:
         msg = str(e)
         if isinstance(photo, (str, Path)): msg = msg.replace(str(photo), Path(photo).name)
-        msg = msg.replace('; remove or fix it and run again', '')
+        msg = msg.replace('; remove or fix it', '')
         return None, f"This upload cannot be used: {msg}"
 
 # %% ../nbs/10_app.ipynb #ce60fdef

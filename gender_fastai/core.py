@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'atomic_path',
            'replace_dir', 'sample_data', 'image_files', 'image_paths', 'cache_dir', 'cpu_name', 'cpu_flags', 'cpu_bf16',
-           'cached_choice', 'open_face', 'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished',
-           'DecodePool', 'decode_pool', 'read_ahead', 'squished_chunks', 'torch_threads', 'moved_names']
+           'cached_choice', 'check_threshold', 'open_face', 'load_rgb', 'open_photo', 'unreadable', 'undecodable',
+           'squished', 'DecodePool', 'decode_pool', 'read_ahead', 'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
 import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, functools, contextlib, importlib, subprocess
@@ -74,12 +74,22 @@ def image_files(path):
     "The image files directly inside `path`, sorted"
     return sorted(p for p in Path(path).iterdir() if p.suffix.lower() in IMG_EXTS and p.is_file())
 
+def _folder_images(d):
+    "The image files under folder `d`, recursively, sorted: links to folders followed (each folder once: no loops), hidden files and folders skipped (e.g. macOS's `._*` copies)"
+    out, seen = [], set()
+    for root, dirs, files in os.walk(d, followlinks=True):
+        if (real := os.path.realpath(root)) in seen: dirs[:] = []; continue
+        seen.add(real); dirs[:] = sorted(x for x in dirs if not x.startswith('.'))  # in order: a folder reached twice is named by its first path
+        out += [f for n in files if not n.startswith('.') and Path(n).suffix.lower() in IMG_EXTS and (f := Path(root)/n).is_file()]
+    return sorted(out)
+
 def image_paths(paths): # A file or folder, or a list of them
-    "Files in `paths`, with folders expanded to the images inside them (recursively, sorted)"
+    "Files in `paths`, with folders expanded to the images inside them (`_folder_images`: recursively, sorted)"
     out = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMG_EXTS and f.is_file())
-        elif p.exists(): out.append(p)
+        if p.is_dir(): out += _folder_images(p)
+        elif p.is_file(): out.append(p)
+        elif p.exists(): raise GenderError(f"{p}: not a file or folder (a pipe or device?): give image files.")
         else: raise GenderError(f"{p}: no such file or folder.")
     return out
 
@@ -128,12 +138,17 @@ MAX_PIXELS = 64_000_000  # larger than any face photo needs; PIL itself would al
 "The largest image, in pixels, that `open_face` decodes (a guard against decompression bombs)"
 
 def _unreadable_error(path, e):
-    msg = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e))  # the same message on every run
-    return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {msg[:120]}); remove or fix it and run again.")
+    msg = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e)).replace(f" '{path}'", '')  # the same message on every run; the path named once
+    if isinstance(path, (str, os.PathLike)) and os.path.isfile(path) and os.path.getsize(path) == 0: return GenderDataError(f"{path}: unreadable image (an empty file); remove or fix it.")
+    return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {msg[:120]}); remove or fix it.")
 
 def _reason(path, e):
     "What `GenderError` `e` about file `path` says after the path"
     return str(e).removeprefix(f"{path}: ")
+
+def check_threshold(t:float, name:str='uncertain'):
+    "Refuse a probability threshold `t` outside 0-1 (or NaN): below it an answer is `uncertain`"
+    if t is not None and not 0 <= t <= 1: raise GenderError(f"{name}={t}: it is the top probability below which the answer is uncertain, a number from 0 to 1 (e.g. 0.8; with two classes the top probability is 0.5 or more).")
 
 def _heif(src):
     "Whether `src` (path or bytes) starts like a HEIF file (HEIC photos: an ISO box `ftyp` with a HEIF brand)"
@@ -144,8 +159,8 @@ def _heif(src):
     except Exception: return False  # not a file name: whatever it is, `open_face` names its own error
     return head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'hevc', b'hevx', b'heim', b'heis', b'mif1', b'msf1')
 
-def _too_large(path, pixels):
-    return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {MAX_PIXELS // 1_000_000} MP limit (a decompression bomb?); resize it first.")
+def _too_large(path, pixels, limit:int=MAX_PIXELS):
+    return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {limit // 1_000_000} MP limit (a decompression bomb?); resize it first.")
 
 # %% ../nbs/00_core.ipynb #924a5848
 def _to_rgb(im):
@@ -164,6 +179,10 @@ def _dct_scale(w:int, h:int, draft:int=None):
     "The DCT scale PIL's `Image.draft` picks for a `w` x `h` JPEG: the largest of 8, 4, 2, 1 that keeps both sides >= `draft`"
     return next((s for s in (8, 4, 2) if min(w // draft, h // draft) >= s), 1) if draft else 1
 
+def _pixel_limit(w:int, h:int, draft:int=None): # `draft` of a JPEG (decoded at its DCT scale), else `None`
+    "The most pixels a `w` x `h` image may have in its file: `MAX_PIXELS` as decoded, a JPEG decoded at a reduced DCT scale up to 4 x `MAX_PIXELS` in its file (a 108 MP phone photo; a progressive JPEG holds the whole file's coefficients in memory)"
+    return MAX_PIXELS * min(4, _dct_scale(w, h, draft) ** 2)
+
 def _plain_jpeg(data:bytes):
     "Whether JPEG `data` has, before its image data, no APP1 segment (EXIF or XMP: either may turn the picture, see `ImageOps.exif_transpose`) and no APP2 MPF (an MPO, which PIL decodes as such)"
     i = 2
@@ -180,7 +199,7 @@ def _turbo(data:bytes, draft:int=None):
     if simplejpeg is None or data[:2] != b'\xff\xd8' or not _plain_jpeg(data): return None
     try:
         h, w, space, _ = simplejpeg.decode_jpeg_header(data)
-        if space not in ('YCbCr', 'Gray') or w * h > MAX_PIXELS: return None  # CMYK, Adobe RGB, bombs: PIL's conversion and errors
+        if space not in ('YCbCr', 'Gray') or w * h > _pixel_limit(w, h, draft): return None  # CMYK, Adobe RGB, bombs: PIL's conversion and errors
         s = _dct_scale(w, h, draft); size = (-(-h // s), -(-w // s))
         a = simplejpeg.decode_jpeg(data, 'RGB', min_height=size[0], min_width=size[1])  # strict: any libjpeg warning raises
     except Exception: return None  # damaged or unusual: PIL decides, more leniently, and names the error
@@ -195,7 +214,7 @@ def open_face(src,
         if (isinstance(src, bytes) or jpeg) and (im := _turbo(src if isinstance(src, bytes) else Path(src).read_bytes(), draft)) is not None:
             return im  # one read, and libjpeg-turbo's decode: 1.3-1.6x faster than PIL's open + load
         im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)  # a path: PIL reads it again (only files `_turbo` leaves to it)
-        if im.width * im.height > MAX_PIXELS: raise _too_large(name, im.width * im.height)
+        if im.width * im.height > (lim := _pixel_limit(im.width, im.height, draft if im.format in ('JPEG', 'MPO') else None)): raise _too_large(name, im.width * im.height, lim)
         if draft and im.format in ('JPEG', 'MPO'): im.draft('RGB', (draft, draft))  # MPO: a phone's JPEG with more pictures after it
         return _to_rgb(ImageOps.exif_transpose(im))
     except GenderDataError: raise

@@ -392,7 +392,7 @@ def _bad_files(files, decode, cache):
     "Unreadable files among `files` and why, remembered in the cache folder"
     cf = cache_dir()/'verified'/f"{_stats_key(files, 'decoded' if decode else 'header')}.json"
     if cache and cf.is_file(): return json.loads(cf.read_text())
-    bad = {p: r.removesuffix('; remove or fix it and run again.') for p, r in zip(files, _reasons(files, undecodable if decode else unreadable)) if r}
+    bad = {p: r.removesuffix('; remove or fix it.') for p, r in zip(files, _reasons(files, undecodable if decode else unreadable)) if r}
     if cache:
         with atomic_path(cf) as t: t.write_text(json.dumps(bad))
     return bad

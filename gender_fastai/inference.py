@@ -15,7 +15,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from PIL import Image
 import gender_fastai
 from fastcore.all import *
-from .core import GenderError, CLASSES, IMG_EXTS, image_paths, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
+from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES
@@ -105,7 +105,9 @@ def load_model(path, cpu:bool=True, trust:bool=False,
                learner:bool=True): # `False`: a safe-format file as a `TorchModel` (prediction only, no fastai); a pickle is always a `Learner`
     "Load a safe-format model (`save_model`), or a learner exported by `export_learner`; other pickles only with `trust=True`"
     path = Path(path)
+    if path.is_dir(): raise GenderModelError(f"{path} is a folder, not a model file.")
     if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
+    if path.suffix.lower() in IMG_EXTS: raise GenderModelError(f"{path} is an image, not a model file: give the model with --model (or first, before the images), or leave it out for the bundled one.")
     data = path.read_bytes()  # read once: what is checked is what is loaded
     return load_safe(path, cpu, learner) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
 
@@ -301,6 +303,7 @@ def predict_probs(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   bf16:bool=None): # See `fast_probs`
     "Class probabilities `(n, n_classes)` for readable image `files`, in batches, without gradients"
     files = list(files)
+    if bs < 1: raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
     if not _is_torch(learn):  # an `OnnxModel`
         if int8 or bf16: raise GenderError(f"{'int8' if int8 else 'bf16'} runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
         return learn.probs(files, bs, tta, ready)
@@ -322,6 +325,7 @@ def _input_spec(learn):
 def uncertain(res, threshold:float=None): # Top probability below which the answer is `uncertain`; `None`: always answer
     "Prediction table `res` with `label` set to `uncertain` where `probability` is below `threshold`"
     if threshold is None: return res
+    check_threshold(threshold)
     return res.assign(label=res.label.where(res.probability.isna() | (res.probability >= threshold), 'uncertain'))
 
 def _rows(learn, vocab, tta, int8, bf16, chunk, opened):
@@ -409,7 +413,8 @@ def predict_files(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   screen='auto'): # `(model or its file, p)`: that model answers every file first (float32, no TTA), and its answer stands where its top probability is `p` or more; `'auto'`: a bundled model of `SCREENS` as `open_model` opened it, on the CPU, gets its screen; `None`: `learn` answers every file
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
     files = image_paths(paths)
-    scr = _screen_of(learn, screen)
+    if bs < 1: raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
+    check_threshold(threshold); scr = _screen_of(learn, screen)
     return uncertain(_predicted(learn, files, bs, progress, tta, int8, bf16) if scr is None else _screened(learn, files, scr, bs, progress, tta, int8, bf16), threshold)
 
 def _predicted(learn, files, bs, progress, tta, int8, bf16):
@@ -481,7 +486,8 @@ def predict_faces(learn, # A `Learner`, `TorchModel` or `OnnxModel`
 
 def _faces_of(learn, img, scale, detector=None, upsample:int=None, int8:bool=False, finder=None, bf16:bool=None):
     "`predict_faces` of image `img`, its boxes in the file's pixels: `scale` `(sx, sy)` of them per pixel of `img` (`core.open_photo`)"
-    up = lambda b: tuple(round(v * scale[i % 2]) for i, v in enumerate(b))  # left, top, right, bottom
+    W, H = img.width * scale[0], img.height * scale[1]  # the file's size
+    up = lambda b: tuple(round(min(max(v * scale[i % 2], 0), (W, H)[i % 2])) for i, v in enumerate(b))  # left, top, right, bottom, inside the photo
     meta = dict(zip(['size', 'align'], _input_spec(learn)))
     cols = ['face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability']
     aligned = meta.get('align') is not None
@@ -521,7 +527,8 @@ def predict_photos(learn, # A `Learner`, `TorchModel` or `OnnxModel`
     with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as ex:  # face finding releases the GIL; each thread has its own finder
         done = ex.map(partial(_photo_rows, learn, int8=int8, bf16=bf16), files)
         rows = [r for rs in (_progress_bar(done, total=len(files)) if progress and files else done) for r in rs]
-    return pd.DataFrame(rows, columns=['file', 'face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability', 'error'])
+    res = pd.DataFrame(rows, columns=['file', 'face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability', 'error'])
+    return res.astype({c: 'Int64' for c in ('face', 'left', 'top', 'right', 'bottom')})  # whole numbers, also beside a photo without a face
 
 # %% ../nbs/07_inference.ipynb #abbc829e
 def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED_MODELS`); `None`: the default bundled model

@@ -94,7 +94,7 @@ def load_pickle(path, data:bytes=None, # The file's bytes, if already read
         raise GenderModelError(f"{path} is a fastai file but not a female/male classifier of gender_fastai.")
     return learn
 
-# %% ../nbs/04_modelfile.ipynb #65ff071e
+# %% ../nbs/04_modelfile.ipynb #6fcc2b32
 MODEL_SUFFIXES = ('.safetensors', '.onnx', '.pkl', '.pth')
 "Suffixes of model files: `gender_fastai_predict` reads a first argument with one of them as the model"
 

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['SCREENS', 'QUICK_FILES', 'QUICK_MARGIN', 'NumpyTransfer', 'quick_predict']
 
-# %% ../nbs/04a_quick.ipynb #370d18ff
+# %% ../nbs/04a_quick.ipynb #d7d3fd56
 import numpy as np
 from .core import GenderError, open_face, image_paths
 from .faces import model_input, input_draft
 from .modelfile import read_safe, model_path, bundled_model_path, bundled_file_name
 
-# %% ../nbs/04a_quick.ipynb #b3d8457f
+# %% ../nbs/04a_quick.ipynb #2ed64db0
 SCREENS = {'gender_faceresnet': ('gender_transfer', 0.99)}
 "Bundled models whose `predict_files` asks a fast bundled model first: `(its name, the top probability from which its answer stands)` (`screen='auto'`; chosen on held-out faces: `inference`'s \"Screening\")"
 
@@ -28,7 +28,7 @@ def _avg_pool2(x):
     n, h, w, c = x.shape
     return x.reshape(n, h // 2, 2, w // 2, 2, c).mean((2, 4))
 
-# %% ../nbs/04a_quick.ipynb #bfb7a1df
+# %% ../nbs/04a_quick.ipynb #0b63e750
 class NumpyTransfer:
     "The network of a `transfer` model file on dlib's gender body (`models.TransferNet`) run by numpy in float32, without torch"
     BLOCKS = ((19, 18, False), (16, 15, True), (12, 11, False), (9, 8, True))  # dlib's layer numbers: a convolution, its affine and ReLU, then 2 x 2 average pooling or not
@@ -57,7 +57,7 @@ class NumpyTransfer:
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
 
-# %% ../nbs/04a_quick.ipynb #46d902f2
+# %% ../nbs/04a_quick.ipynb #bdc0f563
 QUICK_FILES = 8
 "Most files that `quick_predict` answers: with more, the full path's start-up is shared by enough files (and some crop is likely unsure, which imports torch anyway)"
 QUICK_MARGIN = 1e-4

@@ -84,7 +84,7 @@ def _folder_images(d):
     return sorted(out)
 
 def image_paths(paths): # A file or folder, or a list of them
-    "Files in `paths`, with folders expanded to the images inside them (`_folder_images`: recursively, sorted)"
+    "Files in `paths`, with folders expanded to the images inside them (recursively, sorted; links to folders followed, each folder once; hidden files skipped)"
     out = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
         if p.is_dir(): out += _folder_images(p)

@@ -8,7 +8,7 @@ Crops: the same `n` gender-sample crops (all 2,000 of Validation, then Training 
 - `gender_fastai_predict MODEL FILES...` (the console script in a fresh process): its start-up (Python, imports, model
   load) is taken out by timing the same command on one file: files/s = (n - 1) / (t(n files) - t(1 file)), the best of 2
   runs each; a model of squished crops (ResNet9, `transfer`) gets the crops 4 times over (12,000 files), so that the start-up's noise (about ±0.5 s) is small beside the work;
-- for the bundled default, whose crops are screened by the fast `gender_transfer` first (`inference.SCREENS`: its sure
+- for the bundled default, whose crops are screened by the fast `gender_transfer` first (`quick.SCREENS`: its sure
   answers stand, the face model answers the rest), the console script and `predict_files` as a user runs them, on all `n` files, and one file
   at a time through `predict_files(model, [file])` (median and p95 latency); then the model alone (`--no_screen`, `screen=None`) as below;
 - the Python API `predict_files(model, files)` (batches of 64; a model of squished crops gets 1,000 files or more decoded in worker processes, `core.decode_pool`, while threads run the model), the best of 2 runs;

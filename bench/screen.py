@@ -3,7 +3,7 @@
     python bench/screen.py [--per 400] [--thresholds 0.95,0.98,0.99,0.995] [--turned 1]
 
 `predict_files` on the bundled default (`gender_faceresnet`) first asks the fast `gender_transfer`, whose answer stands
-where its top probability is `inference.SCREENS`' threshold (0.99) or more. This prints, on faces neither model trained on:
+where its top probability is `quick.SCREENS`' threshold (0.99) or more. This prints, on faces neither model trained on:
 - gender-sample/Validation and the utkface held-out part (`bench/wild.py`'s `held_out`: byte-duplicates of training
   files left out): each model alone, and for each threshold the share the fast model answers and the accuracy of the
   screened answers (and the utkface age bands where they differ from the face model's);

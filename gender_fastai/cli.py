@@ -11,7 +11,7 @@ import os, sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse, Param
-from .core import GenderError, IMG_EXTS, atomic_path, check_threshold  # first: it also filters torch's notice about jit, raised when fastai is imported
+from .core import GenderError, IMG_EXTS, atomic_path, check_threshold, image_paths  # first: it also filters torch's notice about jit, raised when fastai is imported
 
 # %% ../nbs/09_cli.ipynb #8af512dd
 @contextmanager
@@ -160,7 +160,7 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
 
 def _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust):
     "`gender_fastai_predict`'s rows (`None` for a missing value) from the Python API, for the files of `paths` that `quick` (`quick.quick_predict`'s rows, or `None`) left"
-    from gender_fastai.inference import open_model, predict_files, predict_photos, image_paths
+    from gender_fastai.inference import open_model, predict_files, predict_photos
     m = open_model(model, trust=trust, learner=False)  # a safe-format file without fastai: seconds sooner
     if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
         raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")

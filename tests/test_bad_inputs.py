@@ -36,7 +36,7 @@ def image_corpus(face, tmp_path_factory):
         'animated.gif': img_bytes(face, 'GIF', save_all=True, append_images=[face.rotate(90)]),
         'my photo ü 写真.jpg': jpg}
     for k, v in files.items(): (d/k).write_bytes(v)
-    errors = {'zero-byte.jpg': "unreadable image (UnidentifiedImageError: cannot identify image file",
+    errors = {'zero-byte.jpg': 'unreadable image (an empty file); remove or fix it.',
               'truncated.jpg': 'unreadable image (OSError: image file is truncated',
               'text.jpg': 'unreadable image (UnidentifiedImageError: cannot identify image file',
               'bomb.png': '900 MP is over the 64 MP limit (a decompression bomb?); resize it first.'}

@@ -39,6 +39,7 @@ def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learn
     if size is not None and size < 16: raise GenderError(f"--size {size}: use 16 px or more (faces need detail; the augmentation pads 4 px).")
     check_size(arch, size or a.size, a.min_size)
     if Path(out).is_dir(): raise GenderError(f"--out {out} is a folder: give a file name, e.g. {Path(out)/'model.pkl'}.")
+    if Path(out).suffix not in ('.pkl', '.safetensors'): raise GenderError(f"--out {out}: give a .safetensors (the safe format) or .pkl (fastai's export) file name; for ONNX, train to .safetensors and run gender_fastai_export on it.")
     if not os.access(Path(out).absolute().parent if Path(out).absolute().parent.exists() else Path.cwd(), os.W_OK):
         raise GenderError(f"--out {out}: its folder is not writable.")
 
@@ -105,6 +106,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if width is not None and given is None: raise GenderError(f"--width is ResNet9's option: add --arch resnet9 (the default architecture is {DEFAULT_ARCH}).")
         if weights is not None and given is None and backbone != 'alexnet': raise GenderError(f"--weights is AlexNet's option: add --arch alexnet or --backbone alexnet (the default architecture is {DEFAULT_ARCH}).")
         check_train_args(epochs, size, out, arch)
+        if ckpt.exists() and not resume: raise GenderError(f"{ckpt} holds an interrupted run of this --out: add --resume to continue it, or delete it to start afresh.")
         if width is not None: kw['width'] = parse_width(width)
         if distil is not None and not teacher: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")
         if distil is not None: check_distil(distil); kw['distil'] = distil  # before the teacher is opened

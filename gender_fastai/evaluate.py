@@ -11,7 +11,7 @@ __all__ = ['COVERAGE_THRESHOLDS', 'TURN_BANDS', 'LIMITATIONS', 'INTENDED_USE', '
            'wrong_summary', 'model_card', 'check_report_dir', 'write_report']
 
 # %% ../nbs/08_evaluate.ipynb #69c8a431
-import os, json, shutil, tempfile, datetime, importlib.util
+import os, json, shutil, tempfile, warnings, datetime, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib
@@ -87,6 +87,7 @@ def gender_metrics(y, probs, classes=CLASSES):
 # %% ../nbs/08_evaluate.ipynb #a943e870
 def eval_items(data, split:str='valid', valid_pct=0.2, seed=42):
     "The decodable items of `split` ('train', 'valid', 'test' or 'all') of a dataset folder, Kaggle name or items table"
+    if split not in ('train', 'valid', 'test', 'all'): raise GenderError(f"split={split!r}: choose train, valid, test or all.")
     df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), valid_pct, seed)
     if split != 'all': df = df[df.split == split]
     if not len(df): raise GenderDataError(f"No images to evaluate in the {split!r} split: choose another --split (train, valid, test or all).")
@@ -156,14 +157,21 @@ def read_attributes(csv):
     "Per-image attributes from a CSV with a `file` column and any of `age`, `race`"
     csv = Path(csv)
     if not csv.is_file(): raise GenderDataError(f"{csv}: no such attributes file.")
-    a = pd.read_csv(csv)
+    try: a = pd.read_csv(csv)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e: raise GenderDataError(f"{csv}: not a readable CSV file ({type(e).__name__}: {str(e).splitlines()[0][:100]}).") from None
     if 'file' not in a: raise GenderDataError(f"{csv}: missing column 'file' (found {list(a.columns)}); it names each image.")
     if not {'age', 'race'} & set(a.columns): raise GenderDataError(f"{csv}: needs an 'age' or a 'race' column (found {list(a.columns)}).")
+    if 'age' in a:
+        age = pd.to_numeric(a.age, errors='coerce')
+        if (bad := a.age[age.isna() & a.age.notna()]).size: raise GenderDataError(f"{csv}: ages must be numbers (years), not {', '.join(map(repr, bad.astype(str).unique()[:3]))}.")
+        a = a.assign(age=age)
+    if 'race' in a: a = a.assign(race=a.race.where(a.race.isna(), a.race.astype(str)))  # numbers and names alike: one kind of group label
     return a.assign(file=a.file.map(lambda f: Path(str(f)).name)).drop_duplicates('file').set_index('file')
 
 def add_attributes(df, attrs):
-    "Items `df` with the `age` / `race` columns of `attrs` joined by file name"
-    cols = [c for c in ('age', 'race') if c in attrs]
+    "Items `df` with the `age` / `race` columns of `attrs` joined by file name (a warning when it names none of them)"
+    cols, names = [c for c in ('age', 'race') if c in attrs], df.path.map(lambda p: Path(p).name)
+    if len(df) and not names.isin(attrs.index).any(): warnings.warn(f"the attributes file names none of the {len(df)} images (it is matched by file name, e.g. {names.iloc[0]}): no audit by age or race.")
     return df.drop(columns=[c for c in cols if c in df]).join(attrs[cols], on=df.path.map(lambda p: Path(p).name))
 
 # %% ../nbs/08_evaluate.ipynb #9f9d6d48

@@ -107,7 +107,7 @@ def load_model(path, cpu:bool=True, trust:bool=False,
     path = Path(path)
     if path.is_dir(): raise GenderModelError(f"{path} is a folder, not a model file.")
     if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
-    if path.suffix.lower() in IMG_EXTS: raise GenderModelError(f"{path} is an image, not a model file: give the model with --model (or first, before the images), or leave it out for the bundled one.")
+    if path.suffix.lower() in IMG_EXTS: raise GenderModelError(f"{path} is an image, not a model file: give a model file (.safetensors, .onnx or .pkl) or a bundled model's name.")
     data = path.read_bytes()  # read once: what is checked is what is loaded
     return load_safe(path, cpu, learner) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
 

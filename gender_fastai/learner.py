@@ -11,7 +11,7 @@ __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup
            'default_smooth', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
-import contextlib, copy, csv, datetime, functools, hashlib, inspect, json, math, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
+import contextlib, copy, csv, datetime, functools, hashlib, inspect, json, math, numbers, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
 from dataclasses import dataclass
 from pathlib import Path
 from fastcore.all import *
@@ -428,8 +428,8 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
     a = get_arch(arch); size, lr = size or a.size, a.lr if lr is None else lr
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise GenderError(f"lr={lr}: the learning rate is a number above 0, e.g. {a.lr} ({arch}'s default).")
-    if not (isinstance(bs, int) and bs >= 1): raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
+    if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0): raise GenderError(f"lr={lr}: the learning rate is a number above 0, e.g. {a.lr} ({arch}'s default).")
+    if not (isinstance(bs, numbers.Integral) and bs >= 1): raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
     check_size(arch, size, a.min_size)
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")

@@ -88,7 +88,7 @@ def gender_metrics(y, probs, classes=CLASSES):
 def eval_items(data, split:str='valid', valid_pct=0.2, seed=42):
     "The decodable items of `split` ('train', 'valid', 'test' or 'all') of a dataset folder, Kaggle name or items table"
     if split not in ('train', 'valid', 'test', 'all'): raise GenderError(f"split={split!r}: choose train, valid, test or all.")
-    df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), valid_pct, seed)
+    df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), valid_pct, seed, check=False)  # a folder of one class is a test set too (its recall)
     if split != 'all': df = df[df.split == split]
     if not len(df): raise GenderDataError(f"No images to evaluate in the {split!r} split: choose another --split (train, valid, test or all).")
     return verify_items(df, decode=True).reset_index(drop=True)

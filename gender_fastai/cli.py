@@ -39,7 +39,7 @@ def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learn
     if size is not None and size < 16: raise GenderError(f"--size {size}: use 16 px or more (faces need detail; the augmentation pads 4 px).")
     check_size(arch, size or a.size, a.min_size)
     if Path(out).is_dir(): raise GenderError(f"--out {out} is a folder: give a file name, e.g. {Path(out)/'model.pkl'}.")
-    if Path(out).suffix not in ('.pkl', '.safetensors'): raise GenderError(f"--out {out}: give a .safetensors (the safe format) or .pkl (fastai's export) file name; for ONNX, train to .safetensors and run gender_fastai_export on it.")
+    if Path(out).suffix.lower() not in ('.pkl', '.safetensors'): raise GenderError(f"--out {out}: give a .safetensors (the safe format) or .pkl (fastai's export) file name; for ONNX, train to .safetensors and run gender_fastai_export on it.")
     if not os.access(Path(out).absolute().parent if Path(out).absolute().parent.exists() else Path.cwd(), os.W_OK):
         raise GenderError(f"--out {out}: its folder is not writable.")
 
@@ -54,14 +54,19 @@ def check_predict_args(paths, model, bs:int, uncertain:float, csv):
     if out.is_dir(): raise GenderError(f"--csv {csv} is a folder: give a file name, e.g. {out/'predictions.csv'}.")
     if out.suffix.lower() in IMG_EXTS or any(out.exists() and Path(p).exists() and out.samefile(p) for p in paths):
         raise GenderError(f"--csv {csv} would overwrite an image: give a .csv file name.")
+    if out.exists() and os.access(out, os.W_OK): return  # a writable file (or /dev/stdout): written in place
     d = next(p for p in (out.absolute().parent, *out.absolute().parents) if p.exists())  # created if missing
     if not d.is_dir() or not os.access(d, os.W_OK): raise GenderError(f"--csv {csv}: its folder is not writable.")
 
 def write_csv(rows, path):
-    "Write prediction rows (dicts) to CSV file `path` whole or not at all (file names that are not UTF-8 kept byte for byte)"
+    "Write prediction rows (dicts) to CSV file `path` whole or not at all (a new or plain file; through a link to its target; a device or a file in a folder one cannot write to, in place), file names that are not UTF-8 byte for byte"
     import pandas as pd
+    df, p = pd.DataFrame(rows), Path(path)
+    df = df.astype({c: 'Int64' for c in ('face', 'left', 'top', 'right', 'bottom') if c in df})  # whole numbers beside a photo without a face
+    p = p.resolve() if p.is_symlink() else p
     try:
-        with atomic_path(path) as tmp: pd.DataFrame(rows).to_csv(tmp, index=False, errors='surrogateescape')
+        if p.exists() and (not p.is_file() or not os.access(p.parent, os.W_OK)): df.to_csv(p, index=False, errors='surrogateescape'); return
+        with atomic_path(p) as tmp: df.to_csv(tmp, index=False, errors='surrogateescape')
     except OSError as e: raise GenderError(f"--csv {path}: cannot write it ({e.strerror or e}).") from None
 
 # %% ../nbs/09_cli.ipynb #c47d6b10
@@ -123,7 +128,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)
         acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
         print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
-        print(f"exported: {save_model(learn, out) if Path(out).suffix == '.safetensors' else export_learner(learn, out)}")
+        print(f"exported: {save_model(learn, out) if Path(out).suffix.lower() == '.safetensors' else export_learner(learn, out)}")
         ckpt.unlink(missing_ok=True)
 
 # %% ../nbs/09_cli.ipynb #9e2da60a
@@ -147,8 +152,8 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
         check_predict_args(paths, model, bs, uncertain, csv)
-        quick = None if faces or int8 else quick_predict(paths, model, screen=not no_screen)  # a few crops the fast model is sure of: answered before torch is imported
-        rows = quick if quick is not None and None not in quick else _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust)
+        files, quick = (None if faces or int8 else quick_predict(paths, model, screen=not no_screen)) or (None, None)  # a few crops the fast model is sure of: answered before torch is imported
+        rows = quick if quick is not None and None not in quick else _predicted_rows(files or paths, model, quick, faces, bs, int8, fp32, no_screen, trust)
         if uncertain is not None: rows = [dict(r, label='uncertain') if r.get('probability') is not None and r['probability'] < uncertain else r for r in rows]
         if json: print(J.dumps(rows, indent=1))
         else:
@@ -161,7 +166,7 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
         if any(r['error'] and r['error'] != 'no face found' for r in rows): sys.exit(1)
 
 def _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust):
-    "`gender_fastai_predict`'s rows (`None` for a missing value) from the Python API, for the files of `paths` that `quick` (`quick.quick_predict`'s rows, or `None`) left"
+    "`gender_fastai_predict`'s rows (`None` for a missing value) from the Python API, for the files of `paths` that `quick` (`quick.quick_predict`'s rows for exactly these files, or `None`) left"
     from gender_fastai.inference import open_model, predict_files, predict_photos
     m = open_model(model, trust=trust, learner=False)  # a safe-format file without fastai: seconds sooner
     if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence

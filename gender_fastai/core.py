@@ -134,8 +134,9 @@ def cached_choice(name:str, # File in `cache_dir()`, e.g. 'bf16.json'
     return answer
 
 # %% ../nbs/00_core.ipynb #3c62258c
-MAX_PIXELS = 64_000_000  # larger than any face photo needs; PIL itself would allocate up to 179 MP
+MAX_PIXELS = 64_000_000  # larger than any face photo needs
 "The largest image, in pixels, that `open_face` decodes (a guard against decompression bombs)"
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, 2 * MAX_PIXELS)  # PIL refuses at twice this (256 MP) before our check: a JPEG read at a reduced scale may be that large
 
 def _unreadable_error(path, e):
     msg = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e)).replace(f" '{path}'", '')  # the same message on every run; the path named once
@@ -220,7 +221,7 @@ def open_face(src,
     except GenderDataError: raise
     except Image.DecompressionBombError as e:  # PIL's own limit (179 MP) struck first
         m = re.search(r'\((\d+) pixels\)', str(e))
-        raise _too_large(name, int(m[1]) if m else MAX_PIXELS * 3) from None
+        raise _too_large(name, int(m[1]) if m else MAX_PIXELS * 5, MAX_PIXELS * (4 if draft else 1)) from None
     except Exception as e:
         if register_heif_opener is None and _heif(src): raise GenderDataError(f"{name}: a HEIC / HEIF photo: reading it needs pillow-heif (pip install 'pillow-heif<1.9'; 1.9 needs Pillow 13).") from None
         raise _unreadable_error(name, e) from None

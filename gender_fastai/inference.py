@@ -325,7 +325,7 @@ def _input_spec(learn):
 def uncertain(res, threshold:float=None): # Top probability below which the answer is `uncertain`; `None`: always answer
     "Prediction table `res` with `label` set to `uncertain` where `probability` is below `threshold`"
     if threshold is None: return res
-    check_threshold(threshold)
+    check_threshold(threshold, 'threshold')
     return res.assign(label=res.label.where(res.probability.isna() | (res.probability >= threshold), 'uncertain'))
 
 def _rows(learn, vocab, tta, int8, bf16, chunk, opened):
@@ -414,7 +414,7 @@ def predict_files(learn, # A `Learner`, `TorchModel` or `OnnxModel`
     "Table of `file`, `label`, `probability` (of that label) and `error` for images or folders `paths`; each file is decoded once"
     files = image_paths(paths)
     if bs < 1: raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
-    check_threshold(threshold); scr = _screen_of(learn, screen)
+    check_threshold(threshold, 'threshold'); scr = _screen_of(learn, screen)
     return uncertain(_predicted(learn, files, bs, progress, tta, int8, bf16) if scr is None else _screened(learn, files, scr, bs, progress, tta, int8, bf16), threshold)
 
 def _predicted(learn, files, bs, progress, tta, int8, bf16):
@@ -546,3 +546,4 @@ def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED
 moved_names(__name__, {**{n: 'gender_fastai.modelfile' for n in ['GenderModelError', 'file_digest', 'is_trusted', 'trust_model', 'SAFE_FORMAT', 'SAFE_VERSION', 'read_safe']},
                         **{n: 'gender_fastai.export' for n in ['export_learner', 'model_meta', 'save_model', 'PoolMatrix', 'exportable', 'export_onnx']},
                         **{n: 'gender_fastai.faces' for n in ['FACE_MARGINS', 'face_detector', 'find_faces', 'face_box']}})
+__all__ += ['MODEL_SUFFIXES', 'BUNDLED_MODELS', 'bundled_model_path', 'default_model_path', 'model_path', 'image_paths', 'SCREENS']  # moved to modelfile, core and quick: still given by `import *` here

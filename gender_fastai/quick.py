@@ -78,7 +78,7 @@ def _quick_input(f, size:int):
 def quick_predict(paths, # Images or folders of them (`core.image_paths`)
                   model=None, # As `gender_fastai_predict --model`: `None` (the default model), a bundled model's name, or a file
                   screen:bool=True): # `False`: the default model answers every crop (`--no_screen`): none here
-    "For each file of `paths`, the row of `predict_files` (`file`, `label`, `probability`, `error`) where the fast bundled model answers it in numpy, or `None` where the full path must; `None` for all when it answers none"
+    "`(files, rows)`: the files of `paths` and for each the row of `predict_files` (`file`, `label`, `probability`, `error`) where the fast bundled model answers it in numpy, or `None` where the full path must (given these `files`: listed once); `None` where this path does not apply (another model, more than `QUICK_FILES` files)"
     if (plan := _quick_plan(model, screen)) is None: return None
     files = image_paths(paths)
     if not 0 < len(files) <= (QUICK_FILES if plan[1] > 0.5 else _ALONE_FILES): return None
@@ -88,4 +88,4 @@ def quick_predict(paths, # Images or folders of them (`core.image_paths`)
     rows = [None] * len(files)
     for i, p in zip(ok, net.probs(np.stack([x[i] for i in ok])) if ok else []):
         if p.max() >= plan[1] + QUICK_MARGIN: rows[i] = dict(file=str(files[i]), label=net.classes[int(p.argmax())], probability=float(p.max()), error='')
-    return rows
+    return files, rows

@@ -271,7 +271,7 @@ def test_predict_quick_answers_as_the_api(gender_path, tmp_path):
     files = sorted((gender_path/'Validation'/'female').iterdir())[:5] + sorted((gender_path/'Validation'/'male').iterdir())[8:10]  # the fast model is unsure of the 5th and the last
     (tmp_path/'bad.jpg').write_bytes(b'not an image'); files.insert(2, tmp_path/'bad.jpg')
     from gender_fastai.quick import quick_predict
-    q = quick_predict(files); assert any(q) and sum(r is None for r in q) >= 2, q  # both kinds of answer: numpy's (sure crops) and the API's (the rest)
+    listed, q = quick_predict(files); assert listed == files and any(q) and sum(r is None for r in q) >= 2, q  # both kinds of answer: numpy's (sure crops) and the API's (the rest)
     r = run('gender_fastai_predict', *files, '--json', '--csv', tmp_path/'q.csv', '--uncertain', '0.995')
     assert r.returncode == 1, r.stderr  # the unreadable file
     got, api = json.loads(r.stdout), predict_files(open_model(), files, progress=False)

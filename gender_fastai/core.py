@@ -151,13 +151,16 @@ def check_threshold(t:float, name:str='uncertain'):
     "Refuse a probability threshold `t` outside 0-1 (or NaN): below it an answer is `uncertain`"
     if t is not None and not 0 <= t <= 1: raise GenderError(f"{name}={t}: it is the top probability below which the answer is uncertain, a number from 0 to 1 (e.g. 0.8; with two classes the top probability is 0.5 or more).")
 
+def _head(src, n:int):
+    "The first `n` bytes of `src` (path or bytes), or `b''` where it cannot be read"
+    try:
+        if isinstance(src, (bytes, bytearray, memoryview)): return bytes(src[:n])
+        with open(src, 'rb') as f: return f.read(n)
+    except Exception: return b''  # not a file name: whatever it is, `open_face` names its own error
+
 def _heif(src):
     "Whether `src` (path or bytes) starts like a HEIF file (HEIC photos: an ISO box `ftyp` with a HEIF brand)"
-    try:
-        if isinstance(src, (bytes, bytearray, memoryview)): head = bytes(src[:12])
-        else:
-            with open(src, 'rb') as f: head = f.read(12)
-    except Exception: return False  # not a file name: whatever it is, `open_face` names its own error
+    head = _head(src, 12)
     return head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'hevc', b'hevx', b'heim', b'heis', b'mif1', b'msf1')
 
 def _too_large(path, pixels, limit:int=MAX_PIXELS):
@@ -221,7 +224,7 @@ def open_face(src,
     except GenderDataError: raise
     except Image.DecompressionBombError as e:  # PIL's own limit (179 MP) struck first
         m = re.search(r'\((\d+) pixels\)', str(e))
-        raise _too_large(name, int(m[1]) if m else MAX_PIXELS * 5, MAX_PIXELS * (4 if draft else 1)) from None
+        raise _too_large(name, int(m[1]) if m else MAX_PIXELS * 5, MAX_PIXELS * (4 if draft and _head(src, 2) == b'\xff\xd8' else 1)) from None  # a JPEG read at a reduced scale: its own limit
     except Exception as e:
         if register_heif_opener is None and _heif(src): raise GenderDataError(f"{name}: a HEIC / HEIF photo: reading it needs pillow-heif (pip install 'pillow-heif<1.9'; 1.9 needs Pillow 13).") from None
         raise _unreadable_error(name, e) from None

@@ -53,7 +53,7 @@ def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
     (['--arch', 'transfer', '--backbone', str(bundled_model_path('gender_faceresnet'))], 'a faceresnet model works on aligned face chips'),
 ])
 def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
-    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--out', tmp_path/'m.pkl', *args)
+    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.pkl', *args)  # --bs under the training images: no warning line
     assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
     assert not (tmp_path/'m.pkl').exists()
 

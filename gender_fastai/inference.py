@@ -30,7 +30,7 @@ warnings.filterwarnings('ignore', category=torch.jit.TracerWarning, module=r'gen
 # %% ../nbs/07_inference.ipynb #a12d1398
 def empty_dls(size:int, stats, align:float=None):
     "Empty fastai `DataLoaders` with the preprocessing of `gender_block` (no files needed): what a loaded learner predicts through"
-    b = io.BytesIO(); Image.new('RGB', (8, 8)).save(b, 'PNG')
+    b = io.BytesIO(); Image.new('RGB', (16, 16)).save(b, 'PNG')
     df = pd.DataFrame({'path': [b.getvalue()] * 2, 'label': CLASSES, 'is_valid': [False, True]})
     from gender_fastai.data import gender_block  # fastai's side: a `Learner` is asked for (`TorchModel` needs none of it)
     return gender_block(size, stats, align=align).dataloaders(df, bs=64, num_workers=0).new_empty()

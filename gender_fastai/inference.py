@@ -36,7 +36,8 @@ def empty_dls(size:int, stats, align:float=None):
     return gender_block(size, stats, align=align).dataloaders(df, bs=64, num_workers=0).new_empty()
 
 def _progress_bar(items, total:int=None):
-    "fastprogress's bar over `items`, imported when a bar is asked for (its import pulls in fasthtml: 0.27 s of every start)"
+    "fastprogress's bar over `items` where it can be seen (a notebook, a terminal), imported when a bar is asked for (its import pulls in fasthtml: 0.27 s of every start); elsewhere `items` as they are (off a terminal, fastprogress wrote its bar into the output: a script's piped table began with it)"
+    if not (sys.stdout.isatty() or in_notebook()): return items  # fastcore's Jupyter / Colab test
     from fastprogress.fastprogress import progress_bar as bar
     return bar(items, total=total)
 

@@ -265,9 +265,9 @@ def unreadable(path):
             if min(im.size) < MIN_SIDE: return str(_too_small(path, *im.size)).removeprefix(f"{path}: ")
     except Exception as e: return f"{type(e).__name__}: {str(e)[:100]}"
 
-def undecodable(path, draft:int=None): # As `open_face`'s: a large JPEG decoded at the reduced scale it will be read at
+def undecodable(path):
     "`None` if image `path` decodes with `open_face`, else the reason it does not"
-    try: open_face(path, draft=draft)
+    try: open_face(path)
     except GenderDataError as e: return _reason(path, e)
 
 # %% ../nbs/00_core.ipynb #9bc8da04

@@ -29,6 +29,7 @@ from fastai.torch_core import TensorImage
 from .faces import face_chip, face_finder, model_input, input_draft
 from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS, DRAFT,
                                 open_face, load_rgb, image_files, image_paths, unreadable, undecodable, moved_names, decode_pool, squished_chunks)
+from . import core  # its limits, read when used
 
 # %% ../nbs/02_data.ipynb #c186867d
 KAGGLE_DATASETS = {'gender-classification-dataset': 'cashutosh/gender-classification-dataset', # 47k+12k CelebA-derived crops
@@ -144,6 +145,10 @@ def _carve_valid(df, valid_pct, seed):
     return df
 
 # %% ../nbs/02_data.ipynb #988f0c9f
+def _class_images(d):
+    "The images in class folder `d` at any depth (`female/2019/*.jpg`), as `image_paths` lists them, without folders starting with `_` (as `_subdirs` leaves them out)"
+    return [f for f in image_paths(d) if not any(part.startswith('_') for part in f.relative_to(d).parts[:-1])]
+
 def _check_classes(df, where):
     for split in ('train', 'valid'):
         found = sorted(set(df.label[df.split == split]))
@@ -156,7 +161,7 @@ def _class_rows(folder, split):
     rows, bad = [], []
     for d in _subdirs(folder):
         if (lbl := class_name(d.name)) is None: bad.append(d.name)
-        else: rows += [(str(f), lbl, split) for f in image_paths(d)]  # at any depth: female/2019/*.jpg too
+        else: rows += [(str(f), lbl, split) for f in _class_images(d)]
     if bad: raise GenderDataError(f"{folder}: unexpected class folder(s) {bad}; expected only female/ and male/ (or Female/Male, women/men).")
     return rows
 
@@ -250,19 +255,28 @@ def detect_layout(path):
     path = Path(path)
     if not path.is_dir(): raise GenderDataError(f"{path}: no such folder.")
     if any((path/f'list_attr_celeba.{e}').exists() for e in ('txt', 'csv')): return 'celeba', path
+    one = _one_class(path)
     subs, files = _subdirs(path), image_files(path)
     if any(d.name.lower() in _SPLITS or class_name(d.name) for d in subs): return 'folders', path
     if files and sum(parse_utkface(f.name) is not None for f in files) >= len(files)/2: return 'utkface', path
-    if class_name(path.name) and image_paths(path): return 'class', path  # women/*.jpg: one class
-    if len(subs) == 1 and not files: return detect_layout(subs[0])
+    if len(subs) == 1 and not files:
+        try: return detect_layout(subs[0])  # a wrapper folder, even one named m/
+        except GenderDataError:
+            if not one: raise
+    if one and image_paths(path): return 'class', path  # women/*.jpg, women/2019/*.jpg: one class
     raise GenderDataError(f"{path}: not a dataset layout I know. Expected Training/ + Validation/ (or train/ valid/ test/) with "
                           "female/ and male/ folders, UTKFace files named age_gender_race_date.jpg, or CelebA's img_align_celeba/ + list_attr_celeba.txt.")
+
+def _one_class(path):
+    "The class that folder `path` is named as, as a dataset of its own (`female/`, `Men/`...: not the one-letter `f/`, `m/`), else `None`"
+    name = Path(os.path.abspath(path)).name  # '.' too: the folder it is
+    return class_name(name) if len(name.strip()) > 1 else None
 
 def class_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both classes in each split (so alone it fails: a source to merge with others)
     "Items table of a folder named as a class (`women/`, `male/`, ...): its images at any depth, all of that class, a seeded `valid_pct` for validation"
     path = Path(path)
-    if (lbl := class_name(path.name)) is None: raise GenderDataError(f"{path}: not named as a class (female/ or male/, Female/Male, women/men).")
-    df = _carve_valid(pd.DataFrame([(str(f), lbl, 'train') for f in image_paths(path)], columns=['path', 'label', 'split']), valid_pct, seed)
+    if (lbl := _one_class(path)) is None: raise GenderDataError(f"{path}: not named as a class (female/ or male/, Female/Male, women/men).")
+    df = _carve_valid(pd.DataFrame([(str(f), lbl, 'train') for f in _class_images(path)], columns=['path', 'label', 'split']), valid_pct, seed)
     return _check_classes(df, path) if check else df.reset_index(drop=True)
 
 def load_items(path, valid_pct=0.2, seed=42,
@@ -285,16 +299,20 @@ def load_sources(sources, # A dataset folder or Kaggle name, or a list of them
     if not sources: raise GenderDataError("No dataset given: pass a folder or Kaggle dataset name (--data DIR).")
     return _check_classes(pd.concat(_source_parts(sources, valid_pct, seed).values(), ignore_index=True), ' + '.join(map(str, sources)))
 
-def _overlap(paths):
-    "The first two of folders `paths` that are the same folder or one inside the other (links resolved), or `None`"
-    real = [Path(os.path.realpath(p)) for p in paths]
-    return next(((paths[i], paths[j]) for i in range(len(real)) for j in range(i + 1, len(real)) if real[i] == real[j] or real[i] in real[j].parents or real[j] in real[i].parents), None)
+def _shared_files(parts, sources):
+    "Refuse sources of `parts` (`{name: items}`, in the order of `sources`) that hold the same image files (links resolved): the same dataset twice, or one inside another"
+    seen = {}
+    for (name, df), src in zip(parts.items(), sources):
+        real = {os.path.realpath(p) for p in df.path}
+        for other, (s2, r2) in seen.items():
+            if (k := len(real & r2)): raise GenderDataError(f"{s2} and {src} share {k} image file(s) (the same folder, or one inside the other): the same images twice; give each dataset once.")
+        seen[name] = (src, real)
 
 def _source_parts(sources, valid_pct, seed):
-    "`{name: items}` of each of `sources`, split on its own, with its `source` column (one class per source allowed); sources that share a folder refused"
-    paths = [get_data(s) for s in sources]
-    if o := _overlap(paths): raise GenderDataError(f"{o[0]} and {o[1]}: the same images twice (one folder, or one inside the other); give each dataset once.")
-    return {n: load_items(p, valid_pct, seed, check=False).assign(source=n) for p, n in zip(paths, _source_names(sources))}
+    "`{name: items}` of each of `sources`, split on its own, with its `source` column (one class per source allowed); sources that share image files refused"
+    parts = {n: load_items(get_data(s), valid_pct, seed, check=False).assign(source=n) for s, n in zip(sources, _source_names(sources))}
+    _shared_files(parts, sources)
+    return parts
 
 # %% ../nbs/02_data.ipynb #9a82bf69
 def sample_items(df, n:int, seed=0):
@@ -404,21 +422,21 @@ def _reasons(files, check, threads:int=None):
     "`check(f)` for every file, on threads (PIL releases the GIL while it decodes)"
     with ThreadPoolExecutor(threads or min(8, os.cpu_count() or 1)) as ex: return list(ex.map(check, files))
 
-def _bad_files(files, decode, cache, draft=None):
-    "Unreadable files among `files` and why, remembered in the cache folder"
-    cf = cache_dir()/'verified'/f"{_stats_key(files, ('decoded' + (f'-draft{draft}' if draft else '')) if decode else 'header')}.json"
+def _bad_files(files, decode, cache):
+    "Unreadable files among `files` and why, remembered in the cache folder (keyed by what is checked: answers of older checks, e.g. before `MIN_SIDE`, are not reused)"
+    what = f"{'decoded' if decode else 'header'}-min{core.MIN_SIDE}-max{core.MAX_PIXELS}"
+    cf = cache_dir()/'verified'/f"{_stats_key(files, what)}.json"
     if cache and cf.is_file(): return json.loads(cf.read_text())
-    bad = {p: r.removesuffix('; remove or fix it.') for p, r in zip(files, _reasons(files, partial(undecodable, draft=draft) if decode else unreadable)) if r}
+    bad = {p: r.removesuffix('; remove or fix it.') for p, r in zip(files, _reasons(files, undecodable if decode else unreadable)) if r}
     if cache:
         with atomic_path(cf) as t: t.write_text(json.dumps(bad))
     return bad
 
 def verify_items(df, strict:bool=False,
                  decode:bool=False, # Decode every image (finds data cut short), not just its header
-                 cache:bool=True, # Remember the answer for these files in the cache folder
-                 draft:int=None): # With `decode`: JPEGs decoded at the reduced scale training reads them at (`faces.input_draft`), so a large one is checked as read (up to 256 MP in the file)
+                 cache:bool=True): # Remember the answer for these files in the cache folder
     "`df` without rows whose image is unreadable, all named in one warning, or a `GenderDataError` if `strict`"
-    bad = _bad_files([str(p) for p in df.path], decode, cache, draft)
+    bad = _bad_files([str(p) for p in df.path], decode, cache)
     if not bad: return df
     names = '; '.join(f"{p} ({r})" for p, r in list(bad.items())[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else '')
     if strict: raise GenderDataError(f"{len(bad)} unreadable image(s): {names}. Remove or fix them, or train without strict checking.")
@@ -488,7 +506,7 @@ def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an it
                **kwargs):
     "fastai `DataLoaders` for a gender dataset; normalisation stats from the training split unless given"
     df = source if isinstance(source, pd.DataFrame) else load_sources(source, valid_pct, seed)
-    df = _check_classes(verify_items(df[df.split != 'test'], strict, decode=True, draft=input_draft(size, align)), 'after leaving out unreadable images').assign(is_valid=lambda d: d.split == 'valid')
+    df = _check_classes(verify_items(df[df.split != 'test'], strict, decode=True), 'after leaving out unreadable images').assign(is_valid=lambda d: d.split == 'valid')
     report_duplicates(df)
     if stats is None: stats = image_stats(df.path[~df.is_valid], size, align=align)
     nw = default_workers() if num_workers is None else num_workers

@@ -37,7 +37,7 @@ def empty_dls(size:int, stats, align:float=None):
 
 def _progress_bar(items, total:int=None):
     "fastprogress's bar over `items` where it can be seen (a notebook, a terminal), imported when a bar is asked for (its import pulls in fasthtml: 0.27 s of every start); elsewhere `items` as they are (off a terminal, fastprogress wrote its bar into the output: a script's piped table began with it)"
-    if not (sys.stdout.isatty() or in_notebook()): return items  # fastcore's Jupyter / Colab test
+    if not (getattr(sys.stdout, 'isatty', lambda: False)() or in_colab() or type(ipython_shell()).__name__ == 'ZMQInteractiveShell'): return items  # a terminal, Jupyter or Colab (not a terminal IPython's redirected output; stdout is None under pythonw)
     from fastprogress.fastprogress import progress_bar as bar
     return bar(items, total=total)
 

@@ -304,7 +304,7 @@ def _shared_files(parts, sources):
     seen = {}
     for (name, df), src in zip(parts.items(), sources):
         real = {os.path.realpath(p) for p in df.path}
-        for other, (s2, r2) in seen.items():
+        for s2, r2 in seen.values():
             if (k := len(real & r2)): raise GenderDataError(f"{s2} and {src} share {k} image file(s) (the same folder, or one inside the other): the same images twice; give each dataset once.")
         seen[name] = (src, real)
 

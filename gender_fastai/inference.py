@@ -35,11 +35,22 @@ def empty_dls(size:int, stats, align:float=None):
     from gender_fastai.data import gender_block  # fastai's side: a `Learner` is asked for (`TorchModel` needs none of it)
     return gender_block(size, stats, align=align).dataloaders(df, bs=64, num_workers=0).new_empty()
 
+def _seen(f): return getattr(f, 'isatty', lambda: False)()  # a terminal (`None` under pythonw: no)
+
 def _progress_bar(items, total:int=None):
-    "fastprogress's bar over `items` where it can be seen (a notebook, a terminal), imported when a bar is asked for (its import pulls in fasthtml: 0.27 s of every start); elsewhere `items` as they are (off a terminal, fastprogress wrote its bar into the output: a script's piped table began with it)"
-    if not (getattr(sys.stdout, 'isatty', lambda: False)() or in_colab() or type(ipython_shell()).__name__ == 'ZMQInteractiveShell'): return items  # a terminal, Jupyter or Colab (not a terminal IPython's redirected output; stdout is None under pythonw)
-    from fastprogress.fastprogress import progress_bar as bar
-    return bar(items, total=total)
+    "fastprogress's bar over `items` where it can be seen on stdout (a terminal, Jupyter, Colab), imported when a bar is asked for (its import pulls in fasthtml: 0.27 s of every start); with stdout redirected and stderr a terminal (`gender_fastai_predict photos/ > out.tsv`), a count on stderr; else `items` as they are (fastprogress wrote its bar into a script's piped output)"
+    if _seen(sys.stdout) or in_colab() or type(ipython_shell()).__name__ == 'ZMQInteractiveShell':  # not a terminal IPython's redirected output
+        from fastprogress.fastprogress import progress_bar as bar
+        return bar(items, total=total)
+    return _stderr_count(items, len(items) if total is None else total) if _seen(sys.stderr) else items
+
+def _stderr_count(items, n:int):
+    "`items`, with the count of those done written over itself on stderr at most 10 times a second (stdout is the results')"
+    last = time.monotonic()
+    for i, x in enumerate(items, 1):
+        yield x
+        if (t := time.monotonic()) - last >= 0.1 or i == n: print(f"\r{i:,} / {n:,}", end='', file=sys.stderr, flush=True); last = t
+    print(file=sys.stderr, flush=True)
 
 def _is_torch(m):
     "Whether `m` runs a PyTorch network: a `Learner` or `TorchModel` (an `OnnxModel` runs onnxruntime's)"

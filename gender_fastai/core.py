@@ -169,8 +169,10 @@ def _heif(src):
 def _too_large(path, pixels, limit:int=MAX_PIXELS):
     return GenderDataError(f"{path}: {pixels / 1e6:.0f} MP is over the {limit // 1_000_000} MP limit (a decompression bomb?); resize it first.")
 
-def _too_small(path, w:int, h:int):
-    return GenderDataError(f"{path}: too small to show a face ({w} x {h} px; the least is {MIN_SIDE} px a side).")
+def _size_error(path, w:int, h:int, limit:int=MAX_PIXELS):
+    "The `GenderDataError` of a `w` x `h` image at `path` with more than `limit` pixels or a side under `MIN_SIDE`, else `None`"
+    if w * h > limit: return _too_large(path, w * h, limit)
+    if min(w, h) < MIN_SIDE: return GenderDataError(f"{path}: too small to show a face ({w} x {h} px; the least is {MIN_SIDE} px a side).")
 
 # %% ../nbs/00_core.ipynb #924a5848
 def _to_rgb(im):
@@ -224,8 +226,7 @@ def open_face(src,
         if (isinstance(src, bytes) or jpeg) and (im := _turbo(src if isinstance(src, bytes) else Path(src).read_bytes(), draft)) is not None:
             return im  # one read, and libjpeg-turbo's decode: 1.3-1.6x faster than PIL's open + load
         im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)  # a path: PIL reads it again (only files `_turbo` leaves to it)
-        if im.width * im.height > (lim := _pixel_limit(im.width, im.height, draft if im.format in ('JPEG', 'MPO') else None)): raise _too_large(name, im.width * im.height, lim)
-        if min(im.size) < MIN_SIDE: raise _too_small(name, *im.size)
+        if e := _size_error(name, *im.size, _pixel_limit(*im.size, draft if im.format in ('JPEG', 'MPO') else None)): raise e
         if draft and im.format in ('JPEG', 'MPO'): im.draft('RGB', (draft, draft))  # MPO: a phone's JPEG with more pictures after it
         return _to_rgb(ImageOps.exif_transpose(im))
     except GenderDataError: raise
@@ -261,8 +262,7 @@ def unreadable(path):
     "`None` if the header of image `path` reads and its size is acceptable, else the reason"
     try:
         with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS: return str(_too_large(path, im.width * im.height)).removeprefix(f"{path}: ")
-            if min(im.size) < MIN_SIDE: return str(_too_small(path, *im.size)).removeprefix(f"{path}: ")
+            if e := _size_error(path, *im.size): return _reason(path, e)
     except Exception as e: return f"{type(e).__name__}: {str(e)[:100]}"
 
 def undecodable(path):

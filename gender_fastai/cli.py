@@ -202,7 +202,7 @@ def export(model:str, # Model file to convert (.pkl or .safetensors), or a bundl
 def evaluate(model:str, # Model file written by gender_fastai_train, or a bundled model: gender_faceresnet, gender_transfer or gender_resnet9
              data:str, # Labelled dataset folder, or Kaggle dataset `owner/name`
              out:str='report', # Report folder (replaced atomically)
-             split:str='valid', # Split to evaluate: train, valid, test or all
+             split:str=None, # Split to evaluate: train, valid, test or all; default: every image of a dataset the model never trained on that has no validation split of its own, else valid
              attrs:str=None, # CSV of per-image attributes (`file`, `age`, `race`) for the subgroup audit
              tta:bool=False, # Average predictions over the image and its mirror image
              turn:bool=False, # Also audit accuracy by how far each head is turned (a face search per image)
@@ -215,6 +215,7 @@ def evaluate(model:str, # Model file written by gender_fastai_train, or a bundle
         learn = trainable_model(model, trust)
         ev = E.evaluate(learn, data, split=split, attrs=attrs, tta=tta, bs=bs, turn=turn)
         m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
+        print(E.split_text(ev.info, m['n']))
         print(f"{m['n']} images: accuracy {m['accuracy']:.4f}  error rate {m['error_rate']:.4f}  ROC AUC {m['roc_auc']:.4f}  ECE {m['ece']:.4f}")
         if s: print(E.summary_text(s))
         print(f"report: {E.write_report(ev, out, model=Path(model).name, learn=learn)}")

@@ -7,10 +7,10 @@ __all__ = ['KAGGLE_DATASETS', 'UTK_RACES', 'AGE_BANDS', 'fastai_data_dir', 'kagg
            'download_kaggle', 'FakeKaggleApi', 'get_data', 'class_name', 'random_split', 'folder_items',
            'parse_utkface', 'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout', 'class_items',
            'load_items', 'load_sources', 'sample_items', 'image_stats', 'PadCropFlip', 'rotate_scale', 'relight',
-           'blur', 'low_res', 'jpeg', 'grayscale', 'occlude', 'PhotoAug', 'verify_items', 'cross_split_duplicates',
-           'report_duplicates', 'held_out_items', 'FaceImage', 'FaceChip', 'gender_block', 'default_workers',
-           'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array', 'CachedDL', 'cached_dls', 'age_band',
-           'balance_weights']
+           'blur', 'low_res', 'jpeg', 'grayscale', 'occlude', 'PhotoAug', 'verify_items', 'file_digests',
+           'cross_split_duplicates', 'report_duplicates', 'held_out_items', 'FaceImage', 'FaceChip', 'gender_block',
+           'default_workers', 'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array', 'CachedDL',
+           'cached_dls', 'age_band', 'balance_weights']
 
 # %% ../nbs/02_data.ipynb #90768867
 import os, re, io, json, math, shutil, hashlib, zipfile, tempfile, warnings, contextlib
@@ -140,8 +140,10 @@ def random_split(n, valid_pct=0.2, seed=42):
     return mask
 
 def _carve_valid(df, valid_pct, seed):
+    "`df` with `valid_pct` of its training rows moved to a seeded random validation split, marked as such (`df.attrs['random_split']`)"
     idx = df.index[df.split == 'train']
     df.loc[idx[random_split(len(idx), valid_pct, seed)], 'split'] = 'valid'
+    df.attrs['random_split'] = dict(valid_pct=valid_pct, seed=seed)  # the dataset has no validation split of its own (`evaluate` chooses by it)
     return df
 
 # %% ../nbs/02_data.ipynb #988f0c9f
@@ -173,7 +175,6 @@ def folder_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both
     rows = [r for s,d in splits.items() for r in _class_rows(d, s)] if splits else _class_rows(path, 'train')
     df = pd.DataFrame(rows, columns=['path', 'label', 'split'])
     if 'valid' not in splits: df = _carve_valid(df, valid_pct, seed)
-    df = df
     return _check_classes(df, path) if check else df.reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #b984ab2d
@@ -229,7 +230,6 @@ def celeba_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both
     part = _celeba_table(path, 'list_eval_partition', 'partition')
     if part is None: df = _carve_valid(df, valid_pct, seed)
     else: df['split'] = part.reindex(keep).map({0: 'train', 1: 'valid', 2: 'test'}).fillna('train').values
-    df = df
     return _check_classes(df, path) if check else df.reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #47ebc7ea
@@ -444,10 +444,20 @@ def verify_items(df, strict:bool=False,
     return df[~df.path.astype(str).isin(bad)].reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #c95dd4c6
+def _digest(path):
+    "The 64-bit BLAKE2b digest of file `path`'s bytes as a number, never 0; 0 when it cannot be read"
+    try:
+        with open(path, 'rb') as f: return int.from_bytes(hashlib.blake2b(f.read(), digest_size=8).digest(), 'little') or 1
+    except OSError: return 0
+
+def file_digests(paths, threads:int=None):
+    "A 64-bit digest (BLAKE2b) of each file's bytes, as `uint64` (0 for a file that cannot be read): the same image file has the same one under any name, in any folder"
+    return np.array(_reasons([str(p) for p in paths], _digest, threads), dtype=np.uint64)
+
 def cross_split_duplicates(df):
     "Validation rows of items `df` whose file is byte-identical to a training file"
-    digest = df.path.map(lambda p: hashlib.md5(Path(p).read_bytes()).hexdigest())
-    return df[(df.split == 'valid') & digest.isin(set(digest[df.split == 'train']))]
+    digest = pd.Series(file_digests(df.path), index=df.index)
+    return df[(df.split == 'valid') & digest.isin(set(digest[df.split == 'train']) - {0})]
 
 def report_duplicates(df):
     "Warn about validation images that also appear in training; returns their count"

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['COVERAGE_THRESHOLDS', 'TURN_BANDS', 'LIMITATIONS', 'INTENDED_USE', 'SURE_WRONG', 'TURN_NOTE', 'confusion',
-           'per_class', 'roc_auc', 'roc_points', 'calibration', 'coverage_table', 'gender_metrics', 'eval_items',
-           'predict_items', 'turn_band', 'add_turns', 'subgroup_table', 'subgroup_summary', 'summary_text',
-           'read_attributes', 'add_attributes', 'true_and_probs', 'Evaluation', 'evaluate', 'plot_confusion',
-           'plot_roc', 'plot_reliability', 'plot_wrong', 'plot_subgroups', 'plot_history', 'predictions_table',
-           'wrong_summary', 'model_card', 'check_report_dir', 'write_report']
+           'per_class', 'roc_auc', 'roc_points', 'calibration', 'coverage_table', 'gender_metrics', 'choose_split',
+           'eval_items', 'predict_items', 'turn_band', 'add_turns', 'subgroup_table', 'subgroup_summary',
+           'summary_text', 'read_attributes', 'add_attributes', 'true_and_probs', 'split_text', 'Evaluation',
+           'evaluate', 'plot_confusion', 'plot_roc', 'plot_reliability', 'plot_wrong', 'plot_subgroups', 'plot_history',
+           'predictions_table', 'wrong_summary', 'model_card', 'check_report_dir', 'write_report']
 
 # %% ../nbs/08_evaluate.ipynb #69c8a431
 import os, json, shutil, tempfile, warnings, datetime, importlib.util
@@ -20,9 +20,10 @@ from fastcore.all import *
 from fastai.learner import Learner
 from .core import GenderError, GenderDataError, CLASSES, load_rgb, replace_dir
 from .faces import face_finder, head_turn
-from .data import load_items, get_data, verify_items, AGE_BANDS, age_band  # the audit's age bands: those `data.balance_weights` weighs by
+from .data import load_items, get_data, verify_items, file_digests, AGE_BANDS, age_band  # the audit's age bands: those `data.balance_weights` weighs by
 from .inference import predict_probs, _classes
 from .learner import learn_history
+from .export import training_digests
 import gender_fastai
 
 # %% ../nbs/08_evaluate.ipynb #9b3c1d84
@@ -85,9 +86,22 @@ def gender_metrics(y, probs, classes=CLASSES):
                 log_loss=float(-np.log(p_true).mean()), confusion=cm.tolist(), classes=list(classes), coverage=coverage_table(y, probs))
 
 # %% ../nbs/08_evaluate.ipynb #a943e870
+def _check_split(split):
+    "A clear error for a split name that is none of the four"
+    if split not in ('train', 'valid', 'test', 'all'): raise GenderError(f"split={split!r}: choose train, valid, test or all.")
+
+def choose_split(df, split:str=None):
+    "`(split, why)`: the split of items `df` to evaluate (`split`, or by default the validation split where the model trained on some of `df` (its `in_training` column) or `df` has one of its own, else every image) and why, in words"
+    if split is not None: return split, 'as asked'
+    rand = df.attrs.get('random_split')  # `data.load_items` draws a validation split for a dataset without one
+    drawn = f"the validation split, {rand['valid_pct']:.0%} drawn at random with seed {rand['seed']} as in training" if rand else "the validation split"
+    if 'in_training' not in df: return 'valid', f"{drawn}: the model's file does not record which images it trained on"
+    if (k := int(df.in_training.sum())): return 'valid', f"{drawn}: the model trained on {k:,} of the dataset's {len(df):,} images"
+    return ('all', "every image: the model trained on none of them") if rand else ('valid', "the dataset's own validation split: the model trained on none of its images")
+
 def eval_items(data, split:str='valid', valid_pct=0.2, seed=42):
     "The decodable items of `split` ('train', 'valid', 'test' or 'all') of a dataset folder, Kaggle name or items table"
-    if split not in ('train', 'valid', 'test', 'all'): raise GenderError(f"split={split!r}: choose train, valid, test or all.")
+    _check_split(split)
     df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), valid_pct, seed, check=False)  # a folder of one class is a test set too (its recall)
     if split != 'all': df = df[df.split == split]
     if not len(df): raise GenderDataError(f"No images to evaluate in the {split!r} split: choose another --split (train, valid, test or all).")
@@ -179,21 +193,36 @@ def true_and_probs(items, classes):
     "True class indices and the `(n, n_classes)` probabilities of predicted `items`"
     return items.label.map(list(classes).index).values, items[[f'p_{c}' for c in classes]].values
 
+def split_text(info:dict, n:int):
+    "What an evaluation of `n` images evaluated and why (`Evaluation.info`), and how many of them the model trained on, in a sentence or two"
+    s = f"Split `{info['split']}` ({info.get('why', 'as asked')})."
+    if info.get('in_training') is None: return s + " Whether the model trained on any of them is not known: its file does not record its training images."
+    if not (k := info['in_training']): return s + f" None of these {n:,} images is among the {info['trained_n']:,} the model trained on (compared byte for byte)."
+    rest = f": accuracy on the other {n - k:,} is {info['unseen_accuracy']:.4f}" if 'unseen_accuracy' in info else ''
+    return s + f" {k:,} of these {n:,} images are byte-identical to images the model trained on{rest}."
+
 class Evaluation:
     "Predicted items, metrics and subgroup table of a model on a dataset"
     def __init__(self, items, metrics, subgroups, info): store_attr()
     def __repr__(self): return f"Evaluation(n={self.metrics['n']}, accuracy={self.metrics['accuracy']:.4f}, roc_auc={self.metrics['roc_auc']:.4f})"
 
-def evaluate(learn:Learner, data, split:str='valid', attrs=None, tta:bool=False, bs:int=64, min_n:int=30,
+def evaluate(learn:Learner, data, split:str=None, attrs=None, tta:bool=False, bs:int=64, min_n:int=30,
              turn:bool=False): # Also audit by how far each head is turned (`add_turns`: an MTCNN face search per image, 7-10 ms on one core)
-    "Evaluate `learn` on `split` of `data` (random splits as in its training), with a subgroup audit when age / race (or, with `turn`, head turns) are known"
-    df = eval_items(data, split, **getattr(learn, 'split', {}))
+    "Evaluate `learn` on `split` of `data` (random splits as in its training; `None`: `choose_split`), with a subgroup audit when age / race (or, with `turn`, head turns) are known"
+    if split is not None: _check_split(split)
+    df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), check=False, **getattr(learn, 'split', {}))  # a folder of one class is a test set too (its recall)
+    if (trained := training_digests(learn)) is not None:
+        d = file_digests(df.path); df = df.assign(in_training=(d != 0) & np.isin(d, trained))
+    split, why = choose_split(df, split)
+    df = eval_items(df, split)
     if attrs is not None: df = add_attributes(df, read_attributes(attrs))
     if turn: df = add_turns(df)
     items = predict_items(learn, df, bs=bs, tta=tta)
     y, probs = true_and_probs(items, _classes(learn))
-    info = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'items table', split=split, tta=tta,
-                labels=items.label.value_counts().to_dict())
+    info = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'items table', split=split, why=why, tta=tta,
+                labels=items.label.value_counts().to_dict(), trained_n=None if trained is None else len(trained),
+                in_training=int(items.in_training.sum()) if 'in_training' in items else None)
+    if info['in_training'] and len(items) > info['in_training']: info['unseen_accuracy'] = float(items.correct[~items.in_training].mean())
     return Evaluation(items, gender_metrics(y, probs, _classes(learn)), subgroup_table(items, min_n), info)
 
 # %% ../nbs/08_evaluate.ipynb #fdb27402
@@ -306,7 +335,7 @@ def model_card(ev:Evaluation, model:str, figures):
     m, s = ev.metrics, subgroup_summary(ev.subgroups)
     pc = pd.DataFrame([dict(**{'class': c}, **v) for c, v in m['per_class'].items()])
     lines = [f"# Model card: {model}", '', f"Evaluated {datetime.date.today()} with gender_fastai {gender_fastai.__version__}.", '',
-             '## Data', '', f"{ev.info['data']}, split `{ev.info['split']}`: {m['n']} images ({', '.join(f'{k} {v}' for k, v in ev.info['labels'].items())}); flip TTA {'on' if ev.info['tta'] else 'off'}.", '',
+             '## Data', '', f"{ev.info['data']}: {m['n']} images ({', '.join(f'{k} {v}' for k, v in ev.info['labels'].items())}); flip TTA {'on' if ev.info['tta'] else 'off'}. {split_text(ev.info, m['n'])}", '',
              '## Metrics', '', f"| accuracy | error rate | ROC AUC | ECE | log loss |\n|---|---|---|---|---|\n| {m['accuracy']:.4f} | {m['error_rate']:.4f} | {m['roc_auc']:.4f} | {m['ece']:.4f} | {m['log_loss']:.4f} |", '',
              _table(pc), '', "## Answering 'uncertain'", '',
              "With a threshold (`gender_fastai_predict --uncertain T`), faces whose top probability is below it are answered `uncertain`: "

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ONNX_CACHE_FILES', 'INT8_ORT', 'VNNI_FLAGS', 'INT8_IMAGES', 'INT8_TOLERANCE', 'export_learner', 'model_meta',
-           'cached_onnx', 'OrtGraph', 'ort_weight_bits', 'ort_int8', 'int8_network', 'int8_calibration', 'save_model',
-           'PoolMatrix', 'exportable', 'onnx_bytes', 'export_onnx']
+           'cached_onnx', 'OrtGraph', 'ort_weight_bits', 'ort_int8', 'int8_network', 'training_digests',
+           'int8_calibration', 'save_model', 'PoolMatrix', 'exportable', 'onnx_bytes', 'export_onnx']
 
 # %% ../nbs/06_export.ipynb #a3da8ed0
 import io, os, sys, copy, json, hashlib, tempfile, contextlib, threading, importlib.util, importlib.metadata, warnings
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from fastai.learner import Learner  # for the annotations: a learner comes from fastai's side, imported when one is at hand
 from .core import GenderError, atomic_path, cache_dir, cpu_flags
 from .models import int8_qparams, int8_model, folded_copy
-from .modelfile import GenderModelError, SAFE_FORMAT, SAFE_VERSION, trust_model
+from .modelfile import GenderModelError, SAFE_FORMAT, SAFE_VERSION, trust_model, pack_digests
 
 # %% ../nbs/06_export.ipynb #43a89778
 def export_learner(learn:'Learner', path):
@@ -24,6 +24,7 @@ def export_learner(learn:'Learner', path):
     from gender_fastai.learner import learn_history  # fastai's side, imported when a learner is at hand: prediction from a saved file runs without fastai
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
     learn.history = learn_history(learn)  # the training curves travel with the model
+    if getattr(learn, 'trained_on', None) is None: learn.trained_on = training_digests(learn)  # so does the record of its training images (the export has no data)
     with atomic_path(path) as tmp: learn.export(tmp)
     trust_model(path)
     return path
@@ -41,7 +42,8 @@ def model_meta(learn:'Learner'):
                 arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items()},
                 size=int(dls_size(learn.dls)), align=dls_align(learn.dls), classes=list(learn.dls.vocab), stats=list(dls_stats(learn.dls)),
                 history=None if h is None else h.reset_index().to_dict('list'),
-                **({'split': dict(learn.split)} if getattr(learn, 'split', None) else {}))  # the random split's seed: evaluation rebuilds it
+                **({'split': dict(learn.split)} if getattr(learn, 'split', None) else {}),  # the random split's seed: evaluation rebuilds it
+                **({'trained_on': pack_digests(d)} if (d := training_digests(learn)) is not None else {}))  # which images it trained on: evaluation tells them apart
 
 # %% ../nbs/06_export.ipynb #7eca662f
 _ORT_IMPORT = threading.Lock()
@@ -174,9 +176,18 @@ INT8_TOLERANCE = 0.02
 
 def _training_files(learn:'Learner'):
     "The training image files of `learn` (none for a model loaded from a file: it has no data)"
-    items = getattr(learn.dls.train_ds, 'items', None)
+    items = getattr(getattr(getattr(learn, 'dls', None), 'train_ds', None), 'items', None)
     if not isinstance(items, pd.DataFrame) or 'path' not in items: return []
     return [p for p in items.path if isinstance(p, (str, Path))]
+
+def training_digests(learn:'Learner'):
+    "The digests (`data.file_digests`) of the images `learn` trained on, as its model files record them: `learn.trained_on` (`train_model` and loading a model file set it), else its training items'; `None` when unknown, or when `learn.trained_on` is `False` (recorded nowhere)"
+    d = getattr(learn, 'trained_on', None)
+    if d is False: return None
+    if d is not None: return d
+    if not (files := _training_files(learn)): return None
+    from gender_fastai.data import file_digests
+    return file_digests(files)
 
 def int8_calibration(learn:'Learner', files=None, # Images to calibrate on (default: `INT8_IMAGES` of the training images)
                      n:int=INT8_IMAGES):

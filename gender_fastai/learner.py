@@ -28,7 +28,7 @@ from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
 from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name, cpu_flags, cpu_bf16
-from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array
+from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array, file_digests
 from .models import *
 from .models import _face_model
 from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
@@ -486,6 +486,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     finally: learn.logger, learn.model_dir, learn.dls, learn.loss_func = print, 'models', dls, loss  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
     learn.split = dict(seed=split_seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
+    learn.trained_on = file_digests(dls.train.items.path)  # kept in the export: evaluation tells the images it trained on from the others
     if (acc := source_accuracy(learn, fit_dls.valid)):
         learn.source_accuracy = acc
         print('validation accuracy by source: ' + ', '.join(f"{s} {a:.4f} ({n})" for s, (a, n) in acc.items()), flush=True)

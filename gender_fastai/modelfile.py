@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['SAFE_FORMAT', 'SAFE_VERSION', 'MODEL_SUFFIXES', 'BUNDLED_MODELS', 'GenderModelError', 'file_digest', 'is_trusted',
-           'trust_model', 'is_safe', 'read_safe', 'load_pickle', 'bundled_model_path', 'default_model_path',
-           'model_path', 'bundled_file_name']
+           'trust_model', 'is_safe', 'read_safe', 'pack_digests', 'trained_digests', 'load_pickle',
+           'bundled_model_path', 'default_model_path', 'model_path', 'bundled_file_name']
 
 # %% ../nbs/04_modelfile.ipynb #5637c585
-import io, json, hashlib, warnings, importlib.util
+import io, json, base64, hashlib, warnings, importlib.util
 from pathlib import Path
+import numpy as np
 import gender_fastai
 from .core import GenderError, CLASSES, cache_dir
 
@@ -74,6 +75,20 @@ def read_safe(path,
     try: sd = load(data)
     except Exception as e: raise GenderModelError(f"{path} is damaged or truncated ({type(e).__name__}): save or download it again.") from None
     return sd, meta
+
+# %% ../nbs/04_modelfile.ipynb #6517fb77
+def pack_digests(digests) -> str:
+    "File digests (`data.file_digests`) as text for a model's description: sorted, once each, 8 bytes each in base64"
+    return base64.b64encode(np.unique(np.asarray(digests, dtype=np.uint64)).astype('<u8').tobytes()).decode('ascii')
+
+def trained_digests(meta:dict, path=None):
+    "The digests of the images a model trained on, from its description `meta` (`pack_digests`): a sorted `uint64` array, or `None` when it records none"
+    s = meta.get('trained_on')
+    if s is None: return None
+    try: b = base64.b64decode(s, validate=True)
+    except (ValueError, TypeError): b = None
+    if b is None or len(b) % 8: raise GenderModelError(f"{path or 'the model'}: its record of the images it trained on does not read: the file is damaged.")
+    return np.frombuffer(b, dtype='<u8').astype(np.uint64)
 
 # %% ../nbs/04_modelfile.ipynb #d02b0ccc
 def load_pickle(path, data:bytes=None, # The file's bytes, if already read

@@ -8,9 +8,12 @@ and, as a dataset it never saw, all of utkface-sample (6,000). float32, images d
 cache): the settings of the shipped file. Writes OUT/gender_resnet9.safetensors (the safe format:
 no pickle) and OUT/gender_resnet9.md (the model card). Same machine, same seed: the same weights.
 """
-import json, time
+import sys, json, time
 from pathlib import Path
 from fastcore.script import call_parse
+sys.path.insert(0, str(Path(__file__).parent))
+from train_face import record_training
+from gender_fastai.data import load_items
 from gender_fastai.core import sample_data
 from gender_fastai.learner import train_model
 from gender_fastai.export import save_model
@@ -18,7 +21,11 @@ from gender_fastai.inference import load_safe
 from gender_fastai import evaluate as E
 
 @call_parse
-def main(epochs:int=10, out:str='gender_fastai/assets'):
+def main(epochs:int=10, out:str='gender_fastai/assets',
+         record:bool=False): # Only record which images the model at OUT/gender_resnet9.safetensors trained on (`train_face.record_training`)
+    if record:
+        df = load_items(sample_data('gender-sample'))
+        return record_training(Path(out)/'gender_resnet9.safetensors', df[df.split == 'train'].path)
     t0 = time.time()
     learn = train_model(sample_data('gender-sample'), 'resnet9', epochs=epochs, seed=42, bf16=False, cache=False, width=16)  # the settings the shipped weights were trained with
     minutes = (time.time() - t0) / 60

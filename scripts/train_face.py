@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, GenderError
-from gender_fastai.data import load_sources, held_out_items, cached_dls
+from gender_fastai.data import load_sources, held_out_items, cached_dls, file_digests
 from gender_fastai.learner import train_model, source_accuracy
 from gender_fastai.export import save_model
 from gender_fastai.inference import load_safe
@@ -42,6 +42,12 @@ def calib_files():
     "The training images of both sources, in order: `export.save_model` calibrates int8 on `INT8_IMAGES` of them, evenly spaced"
     df = load_sources([sample_data('gender-sample'), sample_data('utkface-sample')])
     return list(df[df.split == 'train'].path)
+
+def record_training(path, files):
+    "Record in the model file at `path` which images it trained on (`data.file_digests` of `files`), for a file saved before models recorded it: its weights, int8 calibration and card unchanged"
+    files = list(files); learn = load_safe(path); learn.trained_on = file_digests(files)
+    save_model(learn, path)  # a loaded learner keeps the int8 calibration it was loaded with
+    return print(f"recorded the {len(files):,} training images ({len(set(learn.trained_on.tolist())):,} distinct files) of {path}")
 
 def evaluate_held_out(learn):
     "`(rows, subs, coverage)` of the model card: metrics of `learn` on each `held_out` set, its subgroups, and the coverage of `--uncertain` on the last (utkface)"
@@ -123,7 +129,9 @@ def main(epochs:int=20, lr:float=2e-3, bs:int=64, seed:int=42, photo_aug:float=N
          hidden:int=512, p_drop:float=0.5, # The head's hidden units and dropout (128 and 0.25 before)
          unfreeze_epochs:int=0, # Then this many one-cycle epochs with everything trainable (discriminative rates lr/100 .. lr/10)
          out:str='gender_fastai/assets', name:str='gender_faceresnet', log:str='models/runs.csv',
-         calibrate:bool=False): # Only record the int8 calibration of the model at OUT/NAME.safetensors again (its weights and card unchanged)
+         calibrate:bool=False, # Only record the int8 calibration of the model at OUT/NAME.safetensors again (its weights and card unchanged)
+         record:bool=False): # Only record which images the model at OUT/NAME.safetensors trained on (`record_training`)
+    if record: return record_training(Path(out)/f'{name}.safetensors', calib_files())
     if calibrate:
         path = Path(out)/f'{name}.safetensors'
         save_model(load_safe(path), path, int8=True, calib=calib_files())

@@ -18,7 +18,7 @@ import sys, time, warnings
 from pathlib import Path
 from fastcore.script import call_parse
 sys.path.insert(0, str(Path(__file__).parent))
-from train_face import evaluate_held_out, results_section
+from train_face import evaluate_held_out, results_section, record_training, calib_files
 from gender_fastai.core import sample_data
 from gender_fastai.learner import train_model, DEFAULT_EPOCHS
 from gender_fastai.data import dls_size
@@ -54,7 +54,9 @@ def card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, dist
 @call_parse
 def main(epochs:int=DEFAULT_EPOCHS, seed:int=42, unfreeze:float=0.1, teacher:str='gender_faceresnet', distil:float=0.5,
          age_balance:float=0., # UTKFace's training rows drawn with weight (rows of their age band and class) ** -age_balance (`train_model`'s; 0: uniform, the bundled model: 0.5 was measured worse, utkface held-out 92.19% against 92.70%, babies 0-2 51.9% against 58.0%)
-         out:str='gender_fastai/assets', name:str='gender_transfer', log:str='models/runs.csv'):
+         out:str='gender_fastai/assets', name:str='gender_transfer', log:str='models/runs.csv',
+         record:bool=False): # Only record which images the model at OUT/NAME.safetensors trained on (`train_face.record_training`)
+    if record: return record_training(Path(out)/f'{name}.safetensors', calib_files())
     t = time.time()
     kw = {**(dict(teacher=open_model(teacher), distil=distil) if teacher else {}), **(dict(unfreeze=unfreeze) if unfreeze else {})}
     with warnings.catch_warnings():

@@ -111,9 +111,10 @@ def test_train_skips_and_names_bad_files_strict_stops(small_dataset, tmp_path):
 
 def test_evaluate_writes_report(model, utk_small, tmp_path):
     import json
-    r = run('gender_fastai_evaluate', model[0], utk_small, '--split', 'all', '--out', tmp_path/'report', '--tta')
+    r = run('gender_fastai_evaluate', model[0], utk_small, '--out', tmp_path/'report', '--tta')  # no --split: all of a dataset it never trained on
     assert r.returncode == 0, r.stderr
-    head, best, rep = r.stdout.splitlines()
+    split, head, best, rep = r.stdout.splitlines()
+    assert split == 'Split `all` (every image: the model trained on none of them). None of these 200 images is among the 120 the model trained on (compared byte for byte).', split
     assert head.startswith('200 images: accuracy ') and best.startswith('best subgroup ') and rep == f"report: {tmp_path/'report'}"
     files = sorted(p.name for p in (tmp_path/'report').iterdir())
     assert files == ['README.md', 'confusion.png', 'curves.png', 'metrics.json', 'predictions.csv', 'reliability.png', 'roc.png', 'subgroups.png', 'wrong.png']
@@ -128,7 +129,10 @@ def test_evaluate_bundled_model_by_name(small_dataset, tmp_path):
     "A bundled model by its name, as gender_fastai_predict --model takes it; the report's answers table on real crops"
     import pandas as pd
     r = run('gender_fastai_evaluate', 'gender_transfer', small_dataset, '--out', tmp_path/'report', '--turn')
-    assert r.returncode == 0 and r.stdout.startswith('60 images: accuracy '), r.stderr
+    split, head = r.stdout.splitlines()[:2]
+    assert r.returncode == 0 and head.startswith('60 images: accuracy '), r.stderr
+    assert split == ("Split `valid` (the validation split: the model trained on 120 of the dataset's 180 images). None of these 60 images is among "  # its Training/ crops are copies of gender-sample's
+                     "the 20,781 the model trained on (compared byte for byte)."), split
     pr = pd.read_csv(tmp_path/'report'/'predictions.csv')
     assert pr.turn.notna().all() and 'head turn' in (tmp_path/'report'/'metrics.json').read_text()  # --turn: the audit by head turn
     assert len(pr) == 60 and set(pr.label) == {'female', 'male'} and (pr.correct == (pr.pred == pr.label)).all()

@@ -9,13 +9,14 @@ __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'CROP', 'FIND', 'COLOURS', 'FACE_COLUMN
 # %% ../nbs/10_app.ipynb #35f1af11
 import tempfile, threading, warnings
 from pathlib import Path
-import pandas as pd
+import numpy as np, pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
     from gender_fastai.core import GenderError, open_face
     from gender_fastai.faces import face_detector
+    from gender_fastai.modelfile import trained_digests
     from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes
 
 # %% ../nbs/10_app.ipynb #2e9616a8
@@ -136,6 +137,12 @@ def _meta(model):
     h = getattr(model, 'history', None)
     return dict(arch=getattr(model, 'arch', None), classes=list(model.dls.vocab), history=None if h is None else h.reset_index().to_dict('list'))
 
+def _trained_text(model, meta):
+    "How many images `model` (its description `meta`) records it trained on, in words"
+    d = getattr(model, 'trained_on', None)
+    if d is None and meta.get('trained_on'): d = trained_digests(meta)
+    return 'not recorded' if d is None or d is False else f"{len(np.unique(d)):,} distinct image files (recorded by their digests: `gender_fastai_evaluate` tells them from the others)"
+
 def model_card_md(model, path=None):
     "Markdown card of `model` loaded from `path` (`None`: the bundled model)"
     path = Path(path) if path else default_model_path()
@@ -143,13 +150,14 @@ def model_card_md(model, path=None):
     if card.is_file(): return card.read_text()
     m = _meta(model)
     lines = [f"# Model card: {path.name}", '', f"- architecture: {m.get('arch') or 'unknown'}", f"- input size: {m.get('size', 'unknown')} px",
-             f"- classes: {', '.join(m.get('classes') or [])}", f"- saved by gender_fastai {m.get('library_version', 'unknown')}", '']
+             f"- classes: {', '.join(m.get('classes') or [])}", f"- saved by gender_fastai {m.get('library_version', 'unknown')}",
+             f"- trained on: {_trained_text(model, m)}", '']
     h = m.get('history')
     if h:
         df = pd.DataFrame(h)
         lines += ['## Training history (validation set of the training run)', '', '| ' + ' | '.join(df.columns) + ' |', '|' + '---|' * len(df.columns)]
         lines += ['| ' + ' | '.join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in r) + ' |' for r in df.itertuples(index=False)] + ['']
-    lines += ["No evaluation is stored with this model. Run `gender_fastai_evaluate MODEL --data DATA --out REPORT` and copy "
+    lines += ["No evaluation is stored with this model. Run `gender_fastai_evaluate MODEL DATA --out REPORT` and copy "
               f"`REPORT/README.md` to `{card.name}` beside the model to show data, accuracy and subgroup results here."]
     return '\n'.join(lines)
 

@@ -9,14 +9,14 @@ __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'CROP', 'FIND', 'COLOURS', 'FACE_COLUMN
 # %% ../nbs/10_app.ipynb #35f1af11
 import tempfile, threading, warnings
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
     from gender_fastai.core import GenderError, open_face
     from gender_fastai.faces import face_detector
-    from gender_fastai.modelfile import trained_digests
+    from gender_fastai.modelfile import model_record, digest_set
     from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes
 
 # %% ../nbs/10_app.ipynb #2e9616a8
@@ -140,8 +140,8 @@ def _meta(model):
 def _trained_text(model, meta):
     "How many images `model` (its description `meta`) records it trained on, in words"
     d = getattr(model, 'trained_on', None)
-    if d is None and meta.get('trained_on'): d = trained_digests(meta)
-    return 'not recorded' if d is None or d is False else f"{len(np.unique(d)):,} distinct image files (recorded by their digests: `gender_fastai_evaluate` tells them from the others)"
+    if d is None and meta.get('trained_on'): d = model_record(meta)
+    return 'not recorded' if d is None or d is False else f"{len(digest_set(d)):,} distinct image files (recorded by their digests: `gender_fastai_evaluate` tells them from the others)"
 
 def model_card_md(model, path=None):
     "Markdown card of `model` loaded from `path` (`None`: the bundled model)"

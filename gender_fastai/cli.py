@@ -98,7 +98,8 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           age_balance:float=0., # Draw the training images that have an age (UTKFace) with weight (images of their age band and class) ** -AGE_BALANCE, each source's total kept, e.g. 0.5; 0: off
           unfreeze:float=None, # transfer, faceresnet: train the pretrained body too, at this share of --lr (e.g. 0.1; 0: frozen); default: the head alone
           teacher:str=None, # A model that the new one learns from as well as from the labels (distillation): a model file or a bundled model, e.g. gender_faceresnet
-          distil:float=None): # With --teacher: its weight in the training targets, 0-1, the labels the rest (default 0.5)
+          distil:float=None, # With --teacher: its weight in the training targets, 0-1, the labels the rest (default 0.5)
+          no_record:bool=False): # Leave out of the model file the record of the images it trained on (their digests: anyone holding an image can tell whether it trained on it; `gender_fastai_evaluate` then cannot)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     from gender_fastai.learner import train_model, check_distil, DEFAULT_EPOCHS, DEFAULT_ARCH
     from gender_fastai.models import parse_width
@@ -128,6 +129,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)
         acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
         print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
+        if no_record: learn.trained_on = False
         print(f"exported: {save_model(learn, out) if Path(out).suffix.lower() == '.safetensors' else export_learner(learn, out)}")
         ckpt.unlink(missing_ok=True)
 
@@ -189,33 +191,36 @@ def trainable_model(model, trust:bool=False):
 @call_parse
 def export(model:str, # Model file to convert (.pkl or .safetensors), or a bundled model's name
            out:str, # Output file: .safetensors, .onnx or .pkl
-           trust:bool=False): # Read a pickle model file that was not exported on this machine (runs code from it)
+           trust:bool=False, # Read a pickle model file that was not exported on this machine (runs code from it)
+           no_record:bool=False): # Leave out the record of the images the model trained on (an ONNX file never carries it)
     "Convert a model file to the safe format, ONNX, or fastai's export"
     from gender_fastai.export import save_model, export_onnx, export_learner
     with user_errors('gender_fastai_export'):
         kinds = {'.safetensors': save_model, '.onnx': export_onnx, '.pkl': export_learner}
         if Path(out).suffix not in kinds: raise GenderError(f"{out}: give an output file ending in {', '.join(kinds)}.")
-        print(f"wrote {kinds[Path(out).suffix](trainable_model(model, trust), out)}")
+        learn = trainable_model(model, trust)
+        if no_record: learn.trained_on = False
+        print(f"wrote {kinds[Path(out).suffix](learn, out)}")
 
 # %% ../nbs/09_cli.ipynb #34558127
 @call_parse
 def evaluate(model:str, # Model file written by gender_fastai_train, or a bundled model: gender_faceresnet, gender_transfer or gender_resnet9
-             data:str, # Labelled dataset folder, or Kaggle dataset `owner/name`
+             data:Param("Labelled dataset folders or Kaggle datasets `owner/name`: several are evaluated together, each on its own split, with figures for each", str, nargs='+'),
              out:str='report', # Report folder (replaced atomically)
-             split:str=None, # Split to evaluate: train, valid, test or all; default: every image of a dataset the model never trained on that has no validation split of its own, else valid
+             split:str=None, # Split to evaluate: train, valid, test, all or unseen (every image the model never trained on); default: unseen where the model trained on some of a dataset, else the dataset's own validation (or test) split, else all
              attrs:str=None, # CSV of per-image attributes (`file`, `age`, `race`) for the subgroup audit
              tta:bool=False, # Average predictions over the image and its mirror image
              turn:bool=False, # Also audit accuracy by how far each head is turned (a face search per image)
              bs:int=64, # Batch size
              trust:bool=False): # Load a model file that was not exported on this machine (a pickle: runs code from it)
-    "Evaluate a model on a labelled dataset and write a report with a subgroup audit"
+    "Evaluate a model on labelled datasets and write a report with a subgroup audit"
     from gender_fastai import evaluate as E
     with user_errors('gender_fastai_evaluate'):
         E.check_report_dir(out)
         learn = trainable_model(model, trust)
-        ev = E.evaluate(learn, data, split=split, attrs=attrs, tta=tta, bs=bs, turn=turn)
+        ev = E.evaluate(learn, data if len(data) > 1 else data[0], split=split, attrs=attrs, tta=tta, bs=bs, turn=turn)
         m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
-        print(E.split_text(ev.info, m['n']))
+        print(E.split_text(ev.info))
         print(f"{m['n']} images: accuracy {m['accuracy']:.4f}  error rate {m['error_rate']:.4f}  ROC AUC {m['roc_auc']:.4f}  ECE {m['ece']:.4f}")
         if s: print(E.summary_text(s))
         print(f"report: {E.write_report(ev, out, model=Path(model).name, learn=learn)}")

@@ -143,7 +143,7 @@ def _carve_valid(df, valid_pct, seed):
     "`df` with `valid_pct` of its training rows moved to a seeded random validation split, marked as such (`df.attrs['random_split']`)"
     idx = df.index[df.split == 'train']
     df.loc[idx[random_split(len(idx), valid_pct, seed)], 'split'] = 'valid'
-    df.attrs['random_split'] = dict(valid_pct=valid_pct, seed=seed)  # the dataset has no validation split of its own (`evaluate` chooses by it)
+    if len(idx): df.attrs['random_split'] = dict(valid_pct=valid_pct, seed=seed)  # the dataset has no validation split of its own (`evaluate` chooses by it)
     return df
 
 # %% ../nbs/02_data.ipynb #988f0c9f
@@ -447,7 +447,7 @@ def verify_items(df, strict:bool=False,
 def _digest(path):
     "The 64-bit BLAKE2b digest of file `path`'s bytes as a number, never 0; 0 when it cannot be read"
     try:
-        with open(path, 'rb') as f: return int.from_bytes(hashlib.blake2b(f.read(), digest_size=8).digest(), 'little') or 1
+        with open(path, 'rb') as f: return int.from_bytes(hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=8)).digest(), 'little') or 1
     except OSError: return 0
 
 def file_digests(paths, threads:int=None):

@@ -18,7 +18,7 @@ from fastcore.all import *
 from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
-from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, trained_digests
+from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
 from .quick import SCREENS
 from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear
 from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
@@ -68,7 +68,8 @@ class TorchModel:
         self.size, self.classes, self.align, self.stats = meta['size'], list(meta['classes']), meta.get('align'), tuple(meta['stats'])
         self.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None  # what a learner loaded from the file carries (model cards, `evaluate`)
         self.split = dict(meta['split']) if meta.get('split') else {}
-        self.trained_on = trained_digests(meta)
+    @property
+    def trained_on(self): return model_record(self.meta)  # read when asked (evaluation): prediction does not need it
     def __repr__(self): return f"TorchModel({self.meta['arch']!r}, size={self.size}, classes={self.classes})"
 
 def _file_body(path, trust:bool=False):
@@ -111,7 +112,7 @@ def load_safe(path, cpu:bool=True,
     learn.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None
     learn.meta = meta
     if meta.get('split'): learn.split = dict(meta['split'])  # evaluation rebuilds the random split it was trained with
-    learn.trained_on = trained_digests(meta, path)  # and tells the images it trained on from the others
+    learn.trained_on = model_record(meta, path)  # and tells the images it trained on from the others
     return learn
 
 # %% ../nbs/07_inference.ipynb #590825a5

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'bf16_wins', 'CPUBf16', 'Arch', 'backbone',
-           'get_arch', 'arch_stats', 'model_file_body', 'class_weights', 'check_smooth', 'gender_learner',
-           'resnet9_learner', 'arch_dls', 'learn_history', 'epoch_printer', 'EpochCheckpoint', 'load_checkpoint',
-           'log_run', 'source_accuracy', 'body_features', 'feature_photo_aug', 'FeatureDL', 'head_on_features',
-           'teacher_probs', 'check_distil', 'teacher_key', 'distil_targets', 'SoftTargets', 'n_sources',
-           'default_smooth', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
+           'get_arch', 'arch_stats', 'model_file_body', 'backbone_record', 'class_weights', 'check_smooth',
+           'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history', 'epoch_printer', 'EpochCheckpoint',
+           'load_checkpoint', 'log_run', 'source_accuracy', 'body_features', 'feature_photo_aug', 'FeatureDL',
+           'head_on_features', 'teacher_probs', 'check_distil', 'teacher_key', 'distil_targets', 'SoftTargets',
+           'n_sources', 'default_smooth', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, functools, hashlib, inspect, json, math, numbers, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
@@ -28,10 +28,10 @@ from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
 from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name, cpu_flags, cpu_bf16
-from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array, file_digests
+from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array
 from .models import *
 from .models import _face_model
-from .modelfile import GenderModelError, is_safe, read_safe, load_pickle
+from .modelfile import GenderModelError, is_safe, read_safe, load_pickle, model_record
 
 # %% ../nbs/05_learner.ipynb #ad7ec39d
 def fused_adamw(params, **kwargs):
@@ -161,6 +161,14 @@ def model_file_body(path, trust:bool=False):
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     return cut_before_last_linear(m), meta['stats']
 
+def backbone_record(source, trust:bool=False):
+    "The digests of the images a `transfer` backbone `source` trained on, where it is a model file of this library that records them (`modelfile.model_record`), else `None` (pretrained bodies' data is not recorded)"
+    if source in (None, 'dlib-gender', 'alexnet') or not Path(source).is_file(): return None
+    path = Path(source); data = path.read_bytes()
+    if is_safe(path, data): return model_record(read_safe(path)[1], path)
+    d = getattr(load_pickle(path, data, cpu=True, trust=trust), 'trained_on', None)
+    return None if d is None or d is False else d
+
 # %% ../nbs/05_learner.ipynb #e0d14ebc
 def class_weights(dls):
     "Per-class loss weights `n / (k * n_c)` from the training labels of `dls`, in vocab order"
@@ -201,6 +209,7 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
     learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list))}
+    learn.trained_on = backbone_record(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else None  # a body trained on images by this library: they count as the model's (`export.training_digests` adds its own)
     if a.frozen: learn.freeze()
     return fast_setup(learn)
 
@@ -486,7 +495,6 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     finally: learn.logger, learn.model_dir, learn.dls, learn.loss_func = print, 'models', dls, loss  # a closure would not pickle into the export
     learn.recorder.values = history + [v for v in learn.recorder.values if v]
     learn.split = dict(seed=split_seed, valid_pct=0.2)  # kept in the export: evaluation rebuilds the same random split
-    learn.trained_on = file_digests(dls.train.items.path)  # kept in the export: evaluation tells the images it trained on from the others
     if (acc := source_accuracy(learn, fit_dls.valid)):
         learn.source_accuracy = acc
         print('validation accuracy by source: ' + ', '.join(f"{s} {a:.4f} ({n})" for s, (a, n) in acc.items()), flush=True)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SAFE_FORMAT', 'SAFE_VERSION', 'MODEL_SUFFIXES', 'BUNDLED_MODELS', 'GenderModelError', 'file_digest', 'is_trusted',
-           'trust_model', 'is_safe', 'read_safe', 'pack_digests', 'trained_digests', 'load_pickle',
-           'bundled_model_path', 'default_model_path', 'model_path', 'bundled_file_name']
+           'trust_model', 'is_safe', 'read_safe', 'digest_set', 'pack_digests', 'trained_digests', 'model_record',
+           'load_pickle', 'bundled_model_path', 'default_model_path', 'model_path', 'bundled_file_name']
 
 # %% ../nbs/04_modelfile.ipynb #5637c585
 import io, json, base64, hashlib, warnings, importlib.util
@@ -77,9 +77,13 @@ def read_safe(path,
     return sd, meta
 
 # %% ../nbs/04_modelfile.ipynb #6517fb77
+def digest_set(digests):
+    "File digests (`data.file_digests`) sorted, once each, without 0 (a file that could not be read)"
+    return np.setdiff1d(np.asarray(digests, dtype=np.uint64), np.zeros(1, dtype=np.uint64))
+
 def pack_digests(digests) -> str:
-    "File digests (`data.file_digests`) as text for a model's description: sorted, once each, 8 bytes each in base64"
-    return base64.b64encode(np.unique(np.asarray(digests, dtype=np.uint64)).astype('<u8').tobytes()).decode('ascii')
+    "File digests (`data.file_digests`) as text for a model's description: `digest_set`, 8 bytes each in base64"
+    return base64.b64encode(digest_set(digests).astype('<u8').tobytes()).decode('ascii')
 
 def trained_digests(meta:dict, path=None):
     "The digests of the images a model trained on, from its description `meta` (`pack_digests`): a sorted `uint64` array, or `None` when it records none"
@@ -89,6 +93,13 @@ def trained_digests(meta:dict, path=None):
     except (ValueError, TypeError): b = None
     if b is None or len(b) % 8: raise GenderModelError(f"{path or 'the model'}: its record of the images it trained on does not read: the file is damaged.")
     return np.frombuffer(b, dtype='<u8').astype(np.uint64)
+
+def model_record(meta:dict, path=None):
+    "`trained_digests` of a model's description, or `None` with a warning where that record is damaged: prediction does not need it"
+    try: return trained_digests(meta, path)
+    except GenderModelError as e:
+        warnings.warn(f"{e} Evaluation cannot tell the images it trained on from the others.")
+        return None
 
 # %% ../nbs/04_modelfile.ipynb #d02b0ccc
 def load_pickle(path, data:bytes=None, # The file's bytes, if already read

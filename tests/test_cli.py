@@ -131,7 +131,7 @@ def test_evaluate_bundled_model_by_name(small_dataset, tmp_path):
     r = run('gender_fastai_evaluate', 'gender_transfer', small_dataset, '--out', tmp_path/'report', '--turn')
     split, head = r.stdout.splitlines()[:2]
     assert r.returncode == 0 and head.startswith('60 images: accuracy '), r.stderr
-    assert split == ("Split `valid` (the validation split: the model trained on 120 of the dataset's 180 images). None of these 60 images is among "  # its Training/ crops are copies of gender-sample's
+    assert split == ("Split `unseen` (every image the model never trained on: it trained on 120 of the dataset's 180 images). None of these 60 images is among "  # its Training/ crops are copies of gender-sample's
                      "the 20,781 the model trained on (compared byte for byte)."), split
     pr = pd.read_csv(tmp_path/'report'/'predictions.csv')
     assert pr.turn.notna().all() and 'head turn' in (tmp_path/'report'/'metrics.json').read_text()  # --turn: the audit by head turn
@@ -177,10 +177,11 @@ def test_train_on_two_sources(small_dataset, utk_small, tmp_path):
 
 def test_train_with_teacher(small_dataset, tmp_path):
     "--teacher: a bundled model's probabilities are learnt with the labels, the teacher (network and weights digest) and --distil are recorded"
-    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--bs', '40', '--teacher', 'gender_transfer', '--distil', '0.7', '--out', tmp_path/'m.safetensors')
+    r = run('gender_fastai_train', '--data', small_dataset, '--epochs', '1', '--bs', '40', '--teacher', 'gender_transfer', '--distil', '0.7', '--out', tmp_path/'m.safetensors', '--no_record')
     assert r.returncode == 0, r.stderr
     assert "the teacher's probabilities, computed once: 120 training images" in r.stdout, r.stdout
-    assert (tmp_path/'m.safetensors').is_file()
+    from gender_fastai.modelfile import read_safe
+    assert 'trained_on' not in read_safe(tmp_path/'m.safetensors')[1]  # --no_record: no record of its training images in the file
     import pandas as pd
     runs = pd.read_csv(tmp_path/'runs.csv')
     assert runs.distil.tolist() == [0.7] and runs.teacher[0].startswith('TransferNet ') and len(runs.teacher[0].split()[-1]) == 16, runs.teacher[0]
@@ -288,3 +289,16 @@ def test_predict_quick_answers_as_the_api(gender_path, tmp_path):
     assert list(csv_.columns) == ['file', 'label', 'probability', 'error'] and (csv_.probability[ok] - api.probability[ok]).abs().max() < 1e-5
     lines = run('gender_fastai_predict', *files).stdout.splitlines()
     assert [l.split()[0] for l in lines] == [l if e == '' else 'error' for l, e in zip(api.label, api.error)]
+
+def test_evaluate_several_datasets(model, utk_small, small_dataset, tmp_path):
+    "Two datasets in one report: each its own split (all of one the model never saw; the validation split of the one it trained on) and figures"
+    import json
+    r = run('gender_fastai_evaluate', model[0], utk_small, small_dataset, '--out', tmp_path/'report')
+    assert r.returncode == 0, r.stderr
+    utk, small, head = r.stdout.splitlines()[:3]
+    assert utk.startswith(f"{utk_small.name} (200 images, accuracy ") and 'Split `all` (every image: the model trained on none of them)' in utk, utk
+    assert small.startswith(f"{small_dataset.name} (60 images, accuracy ") and "Split `unseen` (every image the model never trained on: it trained on 120 of the dataset's 180 images)" in small, small
+    assert head.startswith('260 images: accuracy '), head
+    m = json.loads((tmp_path/'report'/'metrics.json').read_text())
+    assert m['split'] == 'per source' and {n: p['n'] for n, p in m['sources'].items()} == {utk_small.name: 200, small_dataset.name: 60}
+    assert {g['group'] for g in m['subgroups'] if g['kind'] == 'source'} == {utk_small.name, small_dataset.name}

@@ -67,5 +67,11 @@ def test_export_command_converts(model, val_files, tmp_path):
     for out in ('m.safetensors', 'm.onnx'):
         got = predict_files(open_model(tmp_path/out), val_files, progress=False)
         assert got.label.tolist() == ref.label.tolist() and (got.probability - ref.probability).abs().max() <= 1e-4
+    from gender_fastai.modelfile import read_safe, trained_digests
+    import onnx
+    assert len(trained_digests(read_safe(tmp_path/'m.safetensors')[1])) == 120  # the record of its training images travels on (60 per class)
+    assert 'trained_on' not in onnx.load(tmp_path/'m.onnx').metadata_props[0].value  # an ONNX file predicts only: no record
+    r = run('gender_fastai_export', model[0], tmp_path/'bare.safetensors', '--no_record')
+    assert r.returncode == 0 and 'trained_on' not in read_safe(tmp_path/'bare.safetensors')[1], r.stderr
     r = run('gender_fastai_export', model[0], tmp_path/'m.h5')
     assert r.returncode == 2 and 'ending in .safetensors, .onnx, .pkl' in r.stderr

@@ -12,7 +12,7 @@ import sys, json, time
 from pathlib import Path
 from fastcore.script import call_parse
 sys.path.insert(0, str(Path(__file__).parent))
-from train_face import record_training
+from train_face import record_training, RECORD_NOTE
 from gender_fastai.data import load_items
 from gender_fastai.core import sample_data
 from gender_fastai.learner import train_model
@@ -44,7 +44,7 @@ def main(epochs:int=10, out:str='gender_fastai/assets',
             f"ResNet9 (width 16, {sum(p.numel() for p in learn.model.parameters()):,} parameters), 32 x 32 px squished crops, "
             f"`fit_one_cycle({epochs}, 5e-3)`, AdamW (fused), weight decay 1e-4, gradient clipping 0.1, batch 128, seed 42, pad-crop-flip augmentation; "
             f"{minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training, 16,000 face crops (8,000 per class) of the Kaggle "
-            "\"Gender Classification Dataset\" (cashutosh), which is derived from CelebA. Reproduce: `python scripts/train_default.py`.", "",
+            "\"Gender Classification Dataset\" (cashutosh), which is derived from CelebA. Reproduce: `python scripts/train_default.py`." + RECORD_NOTE, "",
             "## Results", "", "| data | images | accuracy | ROC AUC | ECE |", "|---|---|---|---|---|", *rows, "", *subs, "",
             "## Limitations and intended use", "",
             "Trained on celebrity face crops (CelebA): adults, mostly young, mostly light-skinned. On UTKFace it is much weaker on babies and "

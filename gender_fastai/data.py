@@ -37,7 +37,7 @@ KAGGLE_DATASETS = {'gender-classification-dataset': 'cashutosh/gender-classifica
 "Short names of Kaggle gender datasets, mapped to their `owner/dataset` ids"
 
 _NO_CREDS = ("No Kaggle credentials: create an API token at kaggle.com (Settings > API > Create New Token), save it as "
-             "~/.kaggle/kaggle.json (chmod 600) or set KAGGLE_USERNAME and KAGGLE_KEY; or pass a local folder instead (--data DIR).")
+             "~/.kaggle/kaggle.json (chmod 600) or set KAGGLE_USERNAME and KAGGLE_KEY; or pass a local folder instead (gender_fastai_train --data DIR, gender_fastai_evaluate MODEL DIR).")
 
 def fastai_data_dir():
     "fastai's data folder (`~/.fastai/data` unless `$FASTAI_HOME` says otherwise)"
@@ -76,7 +76,7 @@ def _download_error(slug, e):
     import requests
     if isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)):
         return GenderDataError(f"Could not reach Kaggle to download {slug} (no network?): connect to the internet, "
-                               "or download the dataset by hand and pass its folder (--data DIR).")
+                               "or download the dataset by hand and pass its folder (gender_fastai_train --data DIR, gender_fastai_evaluate MODEL DIR).")
     return GenderDataError(f"Kaggle refused to download {slug} ({type(e).__name__}: {str(e)[:200]}): check the name, "
                            "and that you accepted the dataset's rules on kaggle.com.")
 
@@ -294,9 +294,13 @@ def load_items(path, valid_pct=0.2, seed=42,
 
 # %% ../nbs/02_data.ipynb #d8f12cce
 def _source_names(sources):
-    "Short, distinct names for `sources`: folder or dataset names, numbered when two are alike"
-    names = [Path(str(s).rstrip('/')).name or str(s) for s in sources]
-    return [n if names.count(n) == 1 else f"{n}-{i + 1}" for i, n in enumerate(names)]
+    "Short, distinct names for `sources`: folder or dataset names, numbered when two are alike (with a number that makes no name another's)"
+    names, out = [Path(str(s).rstrip('/')).name or str(s) for s in sources], []
+    for i, n in enumerate(names):
+        m, k = (n if names.count(n) == 1 else f"{n}-{i + 1}"), i + 1
+        while m in out or (m != n and m in names): k += len(names); m = f"{n}-{k}"
+        out.append(m)
+    return out
 
 def load_sources(sources, # A dataset folder or Kaggle name, or a list of them
                  valid_pct=0.2, seed=42):

@@ -95,28 +95,34 @@ def _check_split(split):
 
 def choose_split(df, split:str=None,
                  table:bool=False): # `df` is a table given as it is (not a folder read by `data.load_items`)
-    "`(split, why)`: the split of items `df` to evaluate, and why in words: `split` as asked; by default, with the model's record (an `in_training` column), every image it never trained on ('unseen'), or the validation (else test) split of a dataset of its own whose images it never trained on; without a record, that split"
-    if split is not None: return split, 'as asked'
+    "`(split, why, unseen)`: what of items `df` to evaluate (`split`; only the images the model never trained on where `unseen`), and why in words. `split` as asked; by default, with the model's record (an `in_training` column), the dataset's own held-out split (validation, else test) less the images it trained on, else every image it never trained on (every image where it trained on none, or on all: then not a held-out figure); without a record, that held-out split, else a validation split drawn at random"
+    if split is not None: return split, 'as asked', False
     rand = None if table else df.attrs.get('random_split')  # `data.load_items` draws a validation split for a dataset without one
-    own, has = 'the table' if table else 'the dataset', [s for s in ('valid', 'test') if (df.split == s).any()]
-    name = {'valid': 'validation', 'test': 'test'}.get(has[0] if has else None)
+    own = 'the table' if table else 'the dataset'
+    held = next((s for s in ('valid', 'test') if (df.split == s).any() and not (s == 'valid' and rand)), None)  # a held-out split of its own
+    name = {'valid': 'validation', 'test': 'test'}.get(held)
     if 'in_training' not in df:
-        if not has: return 'all', f"every image: {own} has no validation or test split, and the model's file does not record which images it trained on"
-        what = f"the validation split, {rand['valid_pct']:.0%} drawn at random with the model's split seed, {rand['seed']}" if rand and has[0] == 'valid' else f"{own}'s {name} split"
-        return has[0], f"{what}: the model's file does not record which images it trained on"
+        unknown = "the model's file does not record which images it trained on"
+        if held: return held, f"{own}'s own {name} split: {unknown}", False
+        if (df.split == 'valid').any(): return 'valid', f"the validation split, {rand['valid_pct']:.0%} drawn at random with seed {rand['seed']}: {unknown}", False
+        return 'all', f"every image: {own} has no validation or test split, and {unknown}", False
     k = int(df.in_training.sum())
-    if not k and has and not rand: return has[0], f"{own}'s own {name} split: the model trained on none of its images"
-    if not k: return 'all', "every image: the model trained on none of them"
-    return 'unseen', f"every image the model never trained on: it trained on {k:,} of {own}'s {len(df):,} images"
+    if k == len(df): return 'all', "every image: the model trained on all of them", False
+    if held and (kh := int(df.in_training[df.split == held].sum())) < int((df.split == held).sum()):
+        less = '' if not kh else ", less the one of its images the model trained on" if kh == 1 else f", less the {kh:,} of its images the model trained on"
+        return held, f"{own}'s own {name} split{less}: the model trained on " + (f"{k:,} of {own}'s {len(df):,} images" if k else "none of its images"), True
+    if not k: return 'all', "every image: the model trained on none of them", False
+    return 'unseen', f"every image the model never trained on: it trained on {k:,} of {own}'s {len(df):,} images", True
 
-def eval_items(data, split:str='valid', valid_pct=0.2, seed=42):
+def eval_items(data, split:str='valid', valid_pct=0.2, seed=42,
+               unseen:bool=False): # Only the images the model never trained on (`in_training` false): 'unseen' is 'all' with it
     "The decodable items of `split` (one of `SPLITS`) of a dataset folder, Kaggle name or items table (for 'unseen', one with an `in_training` column)"
     _check_split(split)
     df = data if isinstance(data, pd.DataFrame) else load_items(get_data(data), valid_pct, seed, check=False)  # a folder of one class is a test set too (its recall)
-    if split == 'unseen':
-        if 'in_training' not in df: raise GenderDataError("split 'unseen' needs the model's record of the images it trained on, and its file has none: choose train, valid, test or all.")
-        if not len(df := df[~df.in_training]): raise GenderDataError("No images to evaluate in the 'unseen' split: the model trained on every one of them.")
-    elif split != 'all': df = df[df.split == split]
+    if split not in ('all', 'unseen'): df = df[df.split == split]
+    if split == 'unseen' or unseen:
+        if 'in_training' not in df: raise GenderDataError(f"{'split unseen' if split == 'unseen' else 'unseen=True'} needs the model's record of the images it trained on, and its file has none: choose train, valid, test or all.")
+        if len(df) and not len(df := df[~df.in_training]): raise GenderDataError(f"No images to evaluate in the {split!r} split that the model never trained on: it trained on every one of them.")
     if not len(df): raise GenderDataError(f"No images to evaluate in the {split!r} split: choose another --split (train, valid, test, all or unseen).")
     return verify_items(df, decode=True).reset_index(drop=True)
 
@@ -210,15 +216,15 @@ def _part_text(p:dict):
     "`split_text` for one dataset's part `p` of an evaluation"
     n, k = p['n'], p.get('in_training')
     s = f"Split `{p['split']}` ({p.get('why', 'as asked')})."
-    if k is None: return s + f" Whether the model trained on {'it' if n == 1 else 'any of them'} is not known: its file does not record its training images."
+    if k is None: return s + f" Whether the model trained on {'it' if n == 1 else 'any of them'} is not known: it does not record its training images."
     if not k: return s + (" This image is not" if n == 1 else f" None of these {n:,} images is") + f" among the {p['trained_n']:,} the model trained on (compared byte for byte)."
-    if k == n: return s + (" This image is" if n == 1 else f" All {n:,} of these images are") + " byte-identical to images the model trained on: not a held-out figure."
+    if k == n: return s + (" This image is byte-identical to an image" if n == 1 else f" All {n:,} of these images are byte-identical to images") + " the model trained on: not a held-out figure."
     return s + f" {k:,} of these {n:,} images {'is' if k == 1 else 'are'} byte-identical to {'an image' if k == 1 else 'images'} the model trained on: accuracy on the other {n - k:,} is {p['unseen_accuracy']:.4f}."
 
 def split_text(info:dict):
     "What an evaluation evaluated and why (`Evaluation.info`), and how many of its images the model trained on: a sentence or two, a line per dataset when there are several"
     if 'sources' not in info: return _part_text(info)
-    return '\n'.join(f"{name} ({p['n']:,} images, accuracy {p['accuracy']:.4f}): {_part_text(p)}" for name, p in info['sources'].items())
+    return '\n'.join(f"{name} ({p['n']:,} image{'s' if p['n'] != 1 else ''}, accuracy {p['accuracy']:.4f}): {_part_text(p)}" for name, p in info['sources'].items())
 
 class Evaluation:
     "Predicted items, metrics and subgroup table of a model on a dataset"
@@ -228,12 +234,13 @@ class Evaluation:
 def _dataset_items(learn, data, split, trained, name=None):
     "The items of one dataset (folder, Kaggle name or items table) to evaluate, marked `in_training` where `trained` (digests) is known, and how they were chosen: `(items, {'split', 'why'})`"
     table = isinstance(data, pd.DataFrame)
+    if table and not {'path', 'label', 'split'} <= set(data.columns): raise GenderDataError(f"An items table needs the columns path, label and split (as data.load_items makes them); this one has {list(data.columns)}.")
     df = (data if table else load_items(get_data(data), check=False, **getattr(learn, 'split', {}))).drop(columns='in_training', errors='ignore')  # a folder of one class is a test set too (its recall); marks of another model dropped
     if split in ('train', 'valid', 'test'): df = df[df.split == split]  # only these to digest
     if trained is not None:
         d = file_digests(df.path); df = df.assign(in_training=(d != 0) & np.isin(d, trained))
-    split, why = choose_split(df, split, table)
-    try: return eval_items(df, split), dict(split=split, why=why)
+    split, why, unseen = choose_split(df, split, table)
+    try: return eval_items(df, split, unseen=unseen), dict(split=split, why=why)
     except GenderDataError as e:
         if name is None: raise
         raise GenderDataError(f"{data}: {e}") from None
@@ -251,9 +258,10 @@ def evaluate(learn:Learner, data, # A dataset folder or Kaggle name, a list of t
     "Evaluate `learn` on `split` of `data` (random splits as in its training; `None`: `choose_split`, per dataset), with a subgroup audit when age / race (or, with `turn`, head turns) are known"
     if split is not None: _check_split(split)
     many = isinstance(data, (list, tuple))
+    trained = training_digests(learn)
+    if split == 'unseen' and trained is None: raise GenderDataError("split 'unseen' needs the model's record of the images it trained on, and it has none: choose train, valid, test or all.")
     sources = list(data) if many else [data]
     if many and (not sources or any(isinstance(s, pd.DataFrame) for s in sources)): raise GenderDataError("Give evaluate a dataset folder or Kaggle name, a list of them, or one items table.")
-    trained = training_digests(learn)
     names = _source_names(sources) if many else [None]
     parts = [(n, *_dataset_items(learn, s, split, trained, n)) for n, s in zip(names, sources)]
     if many: _shared_files({n: df for n, df, _ in parts}, sources)

@@ -26,8 +26,11 @@ def _training_files(learn:'Learner'):
     return [p for p in items.path if isinstance(p, (str, Path))]
 
 def training_digests(learn:'Learner'):
-    "The digests (`data.file_digests`) of the images `learn` trained on, as its model files record them (`modelfile.digest_set`): those it carries (`learn.trained_on`: loaded with it from a model file, or its backbone file's) and its training items' (trained on since); `None` when unknown, or when `learn.trained_on` is `False` (recorded nowhere)"
+    "The digests (`data.file_digests`) of the images `learn` trained on, as its model files record them (`modelfile.digest_set`): those it carries (`learn.trained_on`, loaded with it from a model file; else those of a backbone model file, `learner.backbone_record`) and its training items' (trained on since); `None` when unknown (`learn.trained_on` is `False`: loaded from a file without a record, or to be recorded nowhere)"
     d = getattr(learn, 'trained_on', None)
+    if d is None and getattr(learn, 'arch', None) == 'transfer':  # a body trained by this library: its images count as the model's
+        from gender_fastai.learner import backbone_record
+        d = backbone_record(learn.arch_kwargs.get('backbone_source'), learn.arch_kwargs.get('trust', False))
     if d is False: return None
     if (files := _training_files(learn)):
         from gender_fastai.data import file_digests
@@ -40,6 +43,7 @@ def export_learner(learn:'Learner', path):
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
     learn.history = learn_history(learn)  # the training curves travel with the model
     if getattr(learn, 'trained_on', None) is not False: learn.trained_on = training_digests(learn)  # so does the record of its training images (the export keeps no data)
+    if 'trained_on' in (getattr(learn, 'meta', None) or {}): learn.meta = {k: v for k, v in learn.meta.items() if k != 'trained_on'}  # a loaded file's copy: `trained_on` is the record (`False`: none)
     with atomic_path(path) as tmp: learn.export(tmp)
     trust_model(path)
     return path
@@ -54,7 +58,7 @@ def model_meta(learn:'Learner', record:bool=True): # With the record of the imag
     from gender_fastai.data import dls_stats, dls_size, dls_align
     h = learn_history(learn)
     return dict(format=SAFE_FORMAT, format_version=SAFE_VERSION, library_version=gender_fastai.__version__,
-                arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items()},
+                arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items() if k != 'trust'},  # trust is the loader's to give
                 size=int(dls_size(learn.dls)), align=dls_align(learn.dls), classes=list(learn.dls.vocab), stats=list(dls_stats(learn.dls)),
                 history=None if h is None else h.reset_index().to_dict('list'),
                 **({'split': dict(learn.split)} if getattr(learn, 'split', None) else {}),  # the random split's seed: evaluation rebuilds it

@@ -77,27 +77,29 @@ def _file_body(path, trust:bool=False):
     if not Path(path).is_file(): raise GenderModelError(f"Its backbone model file {path} is missing: a transfer model built on a model file needs that file where it was.")
     return cut_before_last_linear(load_model(path, trust=trust, learner=False).model)
 
-def _safe_network(path, sd:dict, meta:dict):
+def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
     "The network of safe-format file `path` (`sd`, `meta`: its weights and description), or one clear error"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            m = model_from_meta(meta, _file_body)
+            m = model_from_meta(meta, _file_body, trust)
         m.load_state_dict(sd)
     except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     return m.eval()
 
 def load_safe(path, cpu:bool=True,
-              learner:bool=True): # `False`: a `TorchModel` (prediction only, no fastai)
+              learner:bool=True, # `False`: a `TorchModel` (prediction only, no fastai)
+              trust:bool=False): # A `transfer` model's backbone file may be a pickle from elsewhere (the caller's choice: a model file cannot grant it)
     "A fastai `Learner` (architecture from `ARCHS`), or with `learner=False` a `TorchModel` (`models.STRUCTURES`), rebuilt from a safe-format file: weights from safetensors; no pickle"
     sd, meta = read_safe(path)
     if not learner:
-        m = _safe_network(path, sd, meta)
+        m = _safe_network(path, sd, meta, trust)
         return TorchModel(m.to('cuda') if not cpu and torch.cuda.is_available() else m, meta)
     from gender_fastai.learner import gender_learner
-    kw = dict(meta.get('arch_kwargs') or {})
+    kw = {k: v for k, v in (meta.get('arch_kwargs') or {}).items() if k != 'trust'}  # files of older versions recorded it
     if 'weights' in kw: kw['weights'] = False  # the structure only: the file has the weights
+    if 'backbone_source' in kw: kw['trust'] = trust
     dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
     if not cpu and torch.cuda.is_available(): dls.to('cuda')
     try:
@@ -112,7 +114,7 @@ def load_safe(path, cpu:bool=True,
     learn.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None
     learn.meta = meta
     if meta.get('split'): learn.split = dict(meta['split'])  # evaluation rebuilds the random split it was trained with
-    learn.trained_on = model_record(meta, path)  # and tells the images it trained on from the others
+    learn.trained_on = False if (d := model_record(meta, path)) is None else d  # and tells the images it trained on from the others (none recorded: unknown, even after more training)
     return learn
 
 # %% ../nbs/07_inference.ipynb #590825a5
@@ -124,7 +126,7 @@ def load_model(path, cpu:bool=True, trust:bool=False,
     if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
     if path.suffix.lower() in IMG_EXTS: raise GenderModelError(f"{path} is an image, not a model file: give a model file (.safetensors, .onnx or .pkl) or a bundled model's name.")
     data = path.read_bytes()  # read once: what is checked is what is loaded
-    return load_safe(path, cpu, learner) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
+    return load_safe(path, cpu, learner, trust) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
 
 # %% ../nbs/07_inference.ipynb #796c67db
 _INFERENCE = weakref.WeakKeyDictionary()  # model -> {int8: (weights version, its optimised copy), 'bf16': (weights version, its bf16 copy), 'bf16_checked': bool, 'bf16_wins': {size: bool}}

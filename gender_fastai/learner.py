@@ -156,18 +156,20 @@ def model_file_body(path, trust:bool=False):
         learn = load_pickle(path, data, cpu=True, trust=trust)
         _squished_body(path, getattr(learn, 'arch', 'model'), dls_align(learn.dls))
         return cut_before_last_linear(learn.model), dls_stats(learn.dls)
-    sd, meta = read_safe(path); _squished_body(path, meta['arch'], meta.get('align')); m = model_from_meta(meta, lambda p, trust: model_file_body(p, trust)[0])
+    sd, meta = read_safe(path); _squished_body(path, meta['arch'], meta.get('align')); m = model_from_meta(meta, lambda p, trust: model_file_body(p, trust)[0], trust)
     try: m.load_state_dict(sd)
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     return cut_before_last_linear(m), meta['stats']
 
 def backbone_record(source, trust:bool=False):
-    "The digests of the images a `transfer` backbone `source` trained on, where it is a model file of this library that records them (`modelfile.model_record`), else `None` (pretrained bodies' data is not recorded)"
+    "The digests of the images a `transfer` backbone `source` trained on where it is a model file of this library: its record, or `False` (with a warning) where it has none; `None` for a pretrained body (its data is not recorded)"
     if source in (None, 'dlib-gender', 'alexnet') or not Path(source).is_file(): return None
     path = Path(source); data = path.read_bytes()
-    if is_safe(path, data): return model_record(read_safe(path)[1], path)
-    d = getattr(load_pickle(path, data, cpu=True, trust=trust), 'trained_on', None)
-    return None if d is None or d is False else d
+    d = model_record(read_safe(path)[1], path) if is_safe(path, data) else getattr(load_pickle(path, data, cpu=True, trust=trust), 'trained_on', None)
+    if d is None or d is False:
+        warnings.warn(f"The backbone model file {path} does not record which images it trained on: neither can a model built on it (its evaluation cannot tell them from the others).")
+        return False
+    return d
 
 # %% ../nbs/05_learner.ipynb #e0d14ebc
 def class_weights(dls):
@@ -209,7 +211,6 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
     learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list))}
-    learn.trained_on = backbone_record(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else None  # a body trained on images by this library: they count as the model's (`export.training_digests` adds its own)
     if a.frozen: learn.freeze()
     return fast_setup(learn)
 

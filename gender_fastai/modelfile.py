@@ -118,6 +118,7 @@ def load_pickle(path, data:bytes=None, # The file's bytes, if already read
         raise GenderModelError(f"{path} is not a gender_fastai model ({type(e).__name__}): train and export one with gender_fastai_train.") from None
     if not isinstance(learn, Learner) or list(getattr(learn.dls, 'vocab', [])) != CLASSES:
         raise GenderModelError(f"{path} is a fastai file but not a female/male classifier of gender_fastai.")
+    if getattr(learn, 'trained_on', None) is None: learn.trained_on = False  # no record of its training images (an older export): unknown, even after more training
     return learn
 
 # %% ../nbs/04_modelfile.ipynb #6fcc2b32

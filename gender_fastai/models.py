@@ -626,12 +626,13 @@ STRUCTURES = {
 "How to build each architecture's bare network `(n_out, size, **options) -> nn.Module`, by name (its weights come from a model file)"
 
 def model_from_meta(meta:dict,
-                    file_body=None): # `(path, trust) -> body`: for a `transfer` network whose backbone came from a model file, that file's body (read by the learner's side: files are not this module's)
+                    file_body=None, # `(path, trust) -> body`: for a `transfer` network whose backbone came from a model file, that file's body (read by the learner's side: files are not this module's)
+                    trust:bool=False): # Read such a backbone file even when it is a pickle from elsewhere: the caller's choice, never the description's
     "The `nn.Module` that a safe-format description `meta` describes, untrained (the file holds the weights: none are fetched)"
-    kw = dict(meta.get('arch_kwargs') or {})
+    kw = {k: v for k, v in (meta.get('arch_kwargs') or {}).items() if k != 'trust'}  # a file cannot grant itself trust
     if 'weights' in kw: kw['weights'] = False  # the structure only
     if meta['arch'] == 'transfer' and kw.get('backbone_source', 'dlib-gender') not in ('dlib-gender', 'alexnet') and file_body is not None:
-        kw['body'] = file_body(kw['backbone_source'], kw.get('trust', False))
+        kw['body'] = file_body(kw['backbone_source'], trust)
     if meta['arch'] not in STRUCTURES: raise GenderError(f"Unknown architecture {meta['arch']!r}: choose one of {', '.join(STRUCTURES)}.")
     try: return STRUCTURES[meta['arch']](len(meta['classes']), meta['size'], **kw)
     except TypeError as e:  # an option this version's network does not take (a file from another version): one clear line

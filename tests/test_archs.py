@@ -82,3 +82,19 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
     torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
     learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(tmp_path/'alexnet.pth'))
     assert len(learn.recorder.values) == 1 and learn.model.body[0] is not None
+
+def test_a_model_file_cannot_grant_its_backbone_trust(small_dataset, tmp_path):
+    "A transfer model on a pickle backbone from elsewhere: read with the trainer's trust=True, but its saved file does not carry that trust: the loader gives it or not"
+    from gender_fastai.export import save_model
+    from gender_fastai.inference import load_model
+    from gender_fastai.modelfile import GenderModelError, read_safe
+    body = train_model(small_dataset, 'resnet9', epochs=1, bs=40)
+    body.export(tmp_path/'elsewhere.pkl')  # fastai's own export: not marked as trusted on this machine
+    with pytest.warns(UserWarning, match='does not record which images it trained on'):
+        learn = train_model(small_dataset, 'transfer', epochs=1, bs=40, backbone_source=str(tmp_path/'elsewhere.pkl'), trust=True)
+        sf = save_model(learn, tmp_path/'m.safetensors')
+    meta = read_safe(sf)[1]
+    assert 'trust' not in meta['arch_kwargs'] and 'trained_on' not in meta  # its body's training images unknown: no record at all
+    for learner in (True, False):
+        with pytest.raises(GenderModelError, match='not exported by gender_fastai on this machine'): load_model(sf, learner=learner)
+        assert load_model(sf, learner=learner, trust=True) is not None

@@ -73,5 +73,9 @@ def test_export_command_converts(model, val_files, tmp_path):
     assert 'trained_on' not in onnx.load(tmp_path/'m.onnx').metadata_props[0].value  # an ONNX file predicts only: no record
     r = run('gender_fastai_export', model[0], tmp_path/'bare.safetensors', '--no_record')
     assert r.returncode == 0 and 'trained_on' not in read_safe(tmp_path/'bare.safetensors')[1], r.stderr
+    r = run('gender_fastai_export', tmp_path/'m.safetensors', tmp_path/'bare.pkl', '--no_record')  # from a file that has one: no copy of it left in the pickle
+    bare = load_model(tmp_path/'bare.pkl')
+    assert r.returncode == 0 and bare.trained_on is False and 'trained_on' not in bare.meta, r.stderr
+    assert load_model(tmp_path/'bare.safetensors').trained_on is False  # no record: unknown, even after more training
     r = run('gender_fastai_export', model[0], tmp_path/'m.h5')
     assert r.returncode == 2 and 'ending in .safetensors, .onnx, .pkl' in r.stderr

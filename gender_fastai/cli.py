@@ -205,9 +205,9 @@ def export(model:str, # Model file to convert (.pkl or .safetensors), or a bundl
 # %% ../nbs/09_cli.ipynb #34558127
 @call_parse
 def evaluate(model:str, # Model file written by gender_fastai_train, or a bundled model: gender_faceresnet, gender_transfer or gender_resnet9
-             data:Param("Labelled dataset folders or Kaggle datasets `owner/name`: several are evaluated together, each on its own split, with figures for each", str, nargs='+'),
+             data:Param("Labelled dataset folders or Kaggle datasets `owner/name`: several are evaluated together, each on its own split, with its count and accuracy on a line of its own and a subgroup of the audit", str, nargs='+'),
              out:str='report', # Report folder (replaced atomically)
-             split:str=None, # Split to evaluate: train, valid, test, all or unseen (every image the model never trained on); default: unseen where the model trained on some of a dataset, else the dataset's own validation (or test) split, else all
+             split:str=None, # Split to evaluate: train, valid, test, all or unseen (every image the model never trained on); default: the dataset's own held-out split (validation, else test) less the images the model trained on; without one, every image it never trained on
              attrs:str=None, # CSV of per-image attributes (`file`, `age`, `race`) for the subgroup audit
              tta:bool=False, # Average predictions over the image and its mirror image
              turn:bool=False, # Also audit accuracy by how far each head is turned (a face search per image)

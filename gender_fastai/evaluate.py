@@ -99,18 +99,19 @@ def choose_split(df, split:str=None,
     if split is not None: return split, 'as asked', False
     rand = None if table else df.attrs.get('random_split')  # `data.load_items` draws a validation split for a dataset without one
     own = 'the table' if table else 'the dataset'
-    held = next((s for s in ('valid', 'test') if (df.split == s).any() and not (s == 'valid' and rand)), None)  # a held-out split of its own
-    name = {'valid': 'validation', 'test': 'test'}.get(held)
+    owns = [s for s in ('valid', 'test') if (df.split == s).any() and not (s == 'valid' and rand)]  # held-out splits of its own
+    name = {'valid': 'validation', 'test': 'test'}
     if 'in_training' not in df:
         unknown = "the model's file does not record which images it trained on"
-        if held: return held, f"{own}'s own {name} split: {unknown}", False
+        if owns: return owns[0], f"{own}'s own {name[owns[0]]} split: {unknown}", False
         if (df.split == 'valid').any(): return 'valid', f"the validation split, {rand['valid_pct']:.0%} drawn at random with seed {rand['seed']}: {unknown}", False
         return 'all', f"every image: {own} has no validation or test split, and {unknown}", False
     k = int(df.in_training.sum())
-    if k == len(df): return 'all', "every image: the model trained on all of them", False
-    if held and (kh := int(df.in_training[df.split == held].sum())) < int((df.split == held).sum()):
-        less = '' if not kh else ", less the one of its images the model trained on" if kh == 1 else f", less the {kh:,} of its images the model trained on"
-        return held, f"{own}'s own {name} split{less}: the model trained on " + (f"{k:,} of {own}'s {len(df):,} images" if k else "none of its images"), True
+    if k == len(df) and k: return 'all', "every image: the model trained on all of them", False
+    for held in owns:  # the first with an image the model never trained on
+        if (kh := int(df.in_training[df.split == held].sum())) < int((df.split == held).sum()):
+            less = '' if not kh else ", less the one of its images the model trained on" if kh == 1 else f", less the {kh:,} of its images the model trained on"
+            return held, f"{own}'s own {name[held]} split{less}: the model trained on " + (f"{k:,} of {own}'s {len(df):,} images" if k else "none of its images"), True
     if not k: return 'all', "every image: the model trained on none of them", False
     return 'unseen', f"every image the model never trained on: it trained on {k:,} of {own}'s {len(df):,} images", True
 

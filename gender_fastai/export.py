@@ -26,11 +26,9 @@ def _training_files(learn:'Learner'):
     return [p for p in items.path if isinstance(p, (str, Path))]
 
 def training_digests(learn:'Learner'):
-    "The digests (`data.file_digests`) of the images `learn` trained on, as its model files record them (`modelfile.digest_set`): those it carries (`learn.trained_on`, loaded with it from a model file; else those of a backbone model file, `learner.backbone_record`) and its training items' (trained on since); `None` when unknown (`learn.trained_on` is `False`: loaded from a file without a record, or to be recorded nowhere)"
+    "The digests (`data.file_digests`) of the images `learn` trained on, as its model files record them (`modelfile.digest_set`): those it carries (`learn.trained_on`, loaded with it from a model file; else those of its backbone model file, `learner.backbone_record`) and its training items' (trained on since); `None` when unknown (`learn.trained_on` is `False`: loaded from a file without a record, or to be recorded nowhere)"
     d = getattr(learn, 'trained_on', None)
-    if d is None and getattr(learn, 'arch', None) == 'transfer':  # a body trained by this library: its images count as the model's
-        from gender_fastai.learner import backbone_record
-        d = backbone_record(learn.arch_kwargs.get('backbone_source'), learn.arch_kwargs.get('trust', False))
+    if d is None: d = getattr(learn, 'body_trained_on', None)  # a body trained by this library (`learner.backbone_record`, read when the learner was built): its images count as the model's
     if d is False: return None
     if (files := _training_files(learn)):
         from gender_fastai.data import file_digests

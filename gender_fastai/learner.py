@@ -210,7 +210,8 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     cbs = [*([GradientClip(clip)] if clip else []), *L(cbs)]
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
-    learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list))}
+    learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list)) and k != 'trust'}  # trust is the loader's to give, never a saved model's
+    learn.body_trained_on = backbone_record(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else None  # read now: the images its body trained on count as the model's (`export.training_digests`)
     if a.frozen: learn.freeze()
     return fast_setup(learn)
 

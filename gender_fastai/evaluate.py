@@ -272,9 +272,9 @@ def evaluate(learn:Learner, data, # A dataset folder or Kaggle name, a list of t
     items = predict_items(learn, df, bs=bs, tta=tta)
     y, probs = true_and_probs(items, _classes(learn))
     info = dict(data=' + '.join(map(str, sources)) if not isinstance(data, pd.DataFrame) else 'items table', tta=tta, labels=items.label.value_counts().to_dict())
-    if not many: info.update(_part_info(items, parts[0][2], trained))
-    else: info.update(split=s.pop() if len(s := {how['split'] for _, _, how in parts}) == 1 else 'per source', trained_n=None if trained is None else len(trained),
-                      in_training=int(items.in_training.sum()) if 'in_training' in items else None, sources={n: _part_info(items[items.source == n], how, trained) for n, _, how in parts})
+    whole = _part_info(items, parts[0][2], trained)
+    if not many: info.update(whole)
+    else: info.update(split=s.pop() if len(s := {how['split'] for _, _, how in parts}) == 1 else 'per source', trained_n=whole['trained_n'], in_training=whole['in_training'], sources={n: _part_info(items[items.source == n], how, trained) for n, _, how in parts})
     return Evaluation(items, gender_metrics(y, probs, _classes(learn)), subgroup_table(items, min_n), info)
 
 # %% ../nbs/08_evaluate.ipynb #fdb27402

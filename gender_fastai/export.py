@@ -52,12 +52,10 @@ def model_meta(learn:'Learner', record:bool=True): # With the record of the imag
     if not hasattr(learn, 'dls'): raise GenderModelError(f"save_model and export_onnx take a fastai Learner, not {type(learn).__name__}: open the file with open_model(path) (learner=True, the default) to save or convert it.")
     if getattr(learn, 'arch', None) is None:
         raise GenderModelError("This learner has no architecture name: build it with gender_learner or train_model to save it in the safe format.")
-    from gender_fastai.learner import learn_history
-    from gender_fastai.data import dls_stats, dls_size, dls_align
+    from gender_fastai.learner import learn_history, learner_structure
     h = learn_history(learn)
     return dict(format=SAFE_FORMAT, format_version=SAFE_VERSION, library_version=gender_fastai.__version__,
-                arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items() if k != 'trust'},  # trust is the loader's to give
-                size=int(dls_size(learn.dls)), align=dls_align(learn.dls), classes=list(learn.dls.vocab), stats=list(dls_stats(learn.dls)),
+                **learner_structure(learn),  # architecture, options (trust is the loader's to give), size, classes, alignment, normalisation; a backbone model file's own, so that the file rebuilds without it
                 history=None if h is None else h.reset_index().to_dict('list'),
                 **({'split': dict(learn.split)} if getattr(learn, 'split', None) else {}),  # the random split's seed: evaluation rebuilds it
                 **({'trained_on': pack_digests(d)} if record and (d := training_digests(learn)) is not None else {}))  # which images it trained on: evaluation tells them apart

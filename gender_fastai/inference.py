@@ -74,7 +74,7 @@ class TorchModel:
 
 def _file_body(path, trust:bool=False):
     "The body of backbone model file `path`, for a `transfer` model built on it: a safe-format file as a `TorchModel` (no fastai), a pickle as a `Learner`"
-    if not Path(path).is_file(): raise GenderModelError(f"Its backbone model file {path} is missing: a transfer model built on a model file needs that file where it was.")
+    if not Path(path).is_file(): raise GenderModelError(f"Its backbone model file {path} is missing: a transfer model file saved before backbones were kept in it needs that file where it was (load it there and save it again to make it whole).")
     return cut_before_last_linear(load_model(path, trust=trust, learner=False).model)
 
 def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
@@ -84,7 +84,7 @@ def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
             warnings.simplefilter('ignore')
             m = model_from_meta(meta, _file_body, trust)
         m.load_state_dict(sd)
-    except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
+    except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None  # said once where its backbone is the same file
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     return m.eval()
 
@@ -100,6 +100,7 @@ def load_safe(path, cpu:bool=True,
     kw = {k: v for k, v in (meta.get('arch_kwargs') or {}).items() if k != 'trust'}  # files of older versions recorded it
     if 'weights' in kw: kw['weights'] = False  # the structure only: the file has the weights
     if 'backbone_source' in kw: kw['trust'] = trust
+    if meta['arch'] == 'transfer' and meta.get('backbone'): kw['body_meta'] = meta['backbone']  # its backbone's structure, kept in the file: that model file is not read
     dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
     if not cpu and torch.cuda.is_available(): dls.to('cuda')
     try:

@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'bf16_wins', 'CPUBf16', 'Arch', 'backbone',
-           'get_arch', 'arch_stats', 'model_file_body', 'backbone_record', 'class_weights', 'check_smooth',
-           'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history', 'epoch_printer', 'EpochCheckpoint',
-           'load_checkpoint', 'log_run', 'source_accuracy', 'body_features', 'feature_photo_aug', 'FeatureDL',
-           'head_on_features', 'teacher_probs', 'check_distil', 'teacher_key', 'distil_targets', 'SoftTargets',
-           'n_sources', 'default_smooth', 'train_model', 'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
+           'get_arch', 'arch_stats', 'model_file_body', 'learner_structure', 'backbone_info', 'backbone_record',
+           'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history',
+           'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy', 'body_features',
+           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'teacher_probs', 'check_distil', 'teacher_key',
+           'distil_targets', 'SoftTargets', 'n_sources', 'default_smooth', 'train_model', 'fit_stage',
+           'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, functools, hashlib, inspect, json, math, numbers, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
@@ -116,9 +117,11 @@ def backbone(source:str='dlib-gender', # 'dlib-gender', 'alexnet' (ImageNet weig
     return model_file_body(source, trust)
 
 # %% ../nbs/05_learner.ipynb #7af4248c
-def _transfer_model(n_out, size, backbone_source='dlib-gender', weights=None, trust=False, **kwargs):
-    return TransferNet(backbone(backbone_source, weights, trust)[0], n_out, size, **kwargs)
-def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, **kwargs): return backbone(backbone_source, weights, trust)[1]
+def _transfer_model(n_out, size, backbone_source='dlib-gender', weights=None, trust=False, body_meta=None, **kwargs):
+    "A `transfer` network: on `backbone_source`'s pretrained body; with `body_meta` (a model file's `backbone` description), on that body's structure (the model file holds its weights)"
+    body = cut_before_last_linear(model_from_meta(body_meta, lambda p, trust: model_file_body(p, trust)[0], trust)) if body_meta else backbone(backbone_source, weights, trust)[0]
+    return TransferNet(body, n_out, size, **kwargs)
+def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, body_meta=None, **kwargs): return body_meta['stats'] if body_meta else backbone(backbone_source, weights, trust)[1]
 
 ARCHS = {
     'resnet9': Arch(STRUCTURES['resnet9'], 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 20 (`width=`: one number, or the four stage widths)', defaults=dict(width=20)),
@@ -161,15 +164,27 @@ def model_file_body(path, trust:bool=False):
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     return cut_before_last_linear(m), meta['stats']
 
-def backbone_record(source, trust:bool=False):
-    "The digests of the images a `transfer` backbone `source` trained on where it is a model file of this library: its record, or `False` (with a warning) where it has none; `None` for a pretrained body (its data is not recorded)"
-    if source in (None, 'dlib-gender', 'alexnet') or not Path(source).is_file(): return None
+def learner_structure(learn:Learner):
+    "The description of `learn` that rebuilds its network (`models.structure_meta`: architecture, options, input size, classes, alignment, normalisation, and its backbone's where it has one); `None` without an architecture name"
+    if getattr(learn, 'arch', None) is None: return None
+    return dict(arch=learn.arch, arch_kwargs={k: str(v) if isinstance(v, Path) else v for k, v in getattr(learn, 'arch_kwargs', {}).items() if k != 'trust'},  # trust is the loader's to give
+                size=int(dls_size(learn.dls)), classes=list(learn.dls.vocab), align=dls_align(learn.dls), stats=list(dls_stats(learn.dls)),
+                **({'backbone': learn.body_meta} if getattr(learn, 'body_meta', None) else {}))
+
+def backbone_info(source, trust:bool=False):
+    "`(record, description)` of a `transfer` backbone `source` where it is a model file of this library: the digests of the images it trained on (`False`, with a warning, where it records none) and the description that rebuilds its network (`models.structure_meta`); `(None, None)` for a pretrained body (its data is not recorded)"
+    if source in (None, 'dlib-gender', 'alexnet') or not Path(source).is_file(): return None, None
     path = Path(source); data = path.read_bytes()
-    d = model_record(read_safe(path)[1], path) if is_safe(path, data) else getattr(load_pickle(path, data, cpu=True, trust=trust), 'trained_on', None)
+    if is_safe(path, data): meta = read_safe(path)[1]; d, desc = model_record(meta, path), structure_meta(meta)
+    else: learn = load_pickle(path, data, cpu=True, trust=trust); d, desc = getattr(learn, 'trained_on', None), learner_structure(learn)
     if d is None or d is False:
         warnings.warn(f"The backbone model file {path} does not record which images it trained on: neither can a model built on it (its evaluation cannot tell them from the others).")
-        return False
-    return d
+        return False, desc
+    return d, desc
+
+def backbone_record(source, trust:bool=False):
+    "The digests of the images a `transfer` backbone `source` trained on where it is a model file of this library: its record, or `False` (with a warning) where it has none; `None` for a pretrained body (its data is not recorded)"
+    return backbone_info(source, trust)[0]
 
 # %% ../nbs/05_learner.ipynb #e0d14ebc
 def class_weights(dls):
@@ -211,7 +226,7 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
     learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list)) and k != 'trust'}  # trust is the loader's to give, never a saved model's
-    learn.body_trained_on = backbone_record(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else None  # read now: the images its body trained on count as the model's (`export.training_digests`)
+    learn.body_trained_on, learn.body_meta = (None, mkw['body_meta']) if mkw.get('body_meta') else backbone_info(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else (None, None)  # read now: the images its body trained on count as the model's (`export.training_digests`), and its files rebuild it without the body's file
     if a.frozen: learn.freeze()
     return fast_setup(learn)
 

@@ -76,9 +76,23 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
     from gender_fastai.inference import predict_probs, image_paths
     sf, files = save_model(learn, tmp_path/'on_file.safetensors'), image_paths(small_dataset)[:8]
     assert torch.equal(predict_probs(load_model(sf, learner=False), files), predict_probs(load_model(sf), files))  # rebuilt on its backbone file, without fastai's learner or with it
-    tf.rename(tmp_path/'moved.safetensors')
-    from gender_fastai.modelfile import GenderModelError
-    with pytest.raises(GenderModelError, match='backbone model file .* is missing'): load_model(sf, learner=False)
+    want = predict_probs(load_model(sf, learner=False), files)
+    tf.rename(tmp_path/'moved.safetensors')  # its file keeps the backbone's structure: it rebuilds without that file
+    assert torch.equal(predict_probs(load_model(sf, learner=False), files), want) and torch.equal(predict_probs(load_model(sf), files), want)
+    import json
+    from safetensors.torch import load_file, save_file
+    from gender_fastai.modelfile import GenderModelError, read_safe, SAFE_FORMAT
+    meta = read_safe(sf)[1]; assert meta['backbone']['arch'] == 'transfer' and meta['arch_kwargs']['backbone_source'] == str(tf)
+    old = tmp_path/'older.safetensors'  # a file written before the backbone's structure was kept: it still needs that file
+    save_file(load_file(sf), str(old), metadata={SAFE_FORMAT: json.dumps({k: v for k, v in meta.items() if k != 'backbone'})})
+    for learner in (True, False):
+        with pytest.raises(GenderModelError, match='backbone model file .* is missing|Unknown backbone'): load_model(old, learner=learner)
+    (tmp_path/'moved.safetensors').rename(tf)
+    assert torch.equal(predict_probs(load_model(old, learner=False), files), want)
+    loop = tmp_path/'loop.safetensors'  # a damaged file whose backbone is itself: one clear error, not a recursion
+    save_file(load_file(sf), str(loop), metadata={SAFE_FORMAT: json.dumps({**{k: v for k, v in meta.items() if k != 'backbone'}, 'arch_kwargs': {'backbone_source': str(loop)}})})
+    for learner in (True, False):
+        with pytest.raises(GenderModelError, match=r'^\S+loop.safetensors: cannot rebuild .*the file itself or built on it'): load_model(loop, learner=learner)
     torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
     learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(tmp_path/'alexnet.pth'))
     assert len(learn.recorder.values) == 1 and learn.model.body[0] is not None
@@ -95,6 +109,14 @@ def test_a_model_file_cannot_grant_its_backbone_trust(small_dataset, tmp_path):
         sf = save_model(learn, tmp_path/'m.safetensors')
     meta = read_safe(sf)[1]
     assert 'trust' not in meta['arch_kwargs'] and 'trained_on' not in meta  # its body's training images unknown: no record at all
+    import json, unittest.mock
+    from safetensors.torch import load_file, save_file
+    from gender_fastai.modelfile import SAFE_FORMAT
+    no = AssertionError('read a pickle')
+    with unittest.mock.patch('gender_fastai.inference.load_pickle', side_effect=no), unittest.mock.patch('gender_fastai.learner.load_pickle', side_effect=no):
+        for learner in (True, False): assert load_model(sf, learner=learner) is not None  # the backbone's structure is in the file: no pickle is read, no trust asked
+    old = tmp_path/'older.safetensors'  # as files were written before: its backbone read from that pickle
+    save_file(load_file(sf), str(old), metadata={SAFE_FORMAT: json.dumps({k: v for k, v in meta.items() if k != 'backbone'})})
     for learner in (True, False):
-        with pytest.raises(GenderModelError, match='not exported by gender_fastai on this machine'): load_model(sf, learner=learner)
-        assert load_model(sf, learner=learner, trust=True) is not None
+        with pytest.raises(GenderModelError, match='not exported by gender_fastai on this machine'): load_model(old, learner=learner)
+        assert load_model(old, learner=learner, trust=True) is not None

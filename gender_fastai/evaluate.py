@@ -111,9 +111,9 @@ def choose_split(df, split:str=None,
     for held in owns:  # the first with an image the model never trained on
         if (kh := int(df.in_training[df.split == held].sum())) < int((df.split == held).sum()):
             less = '' if not kh else ", less the one of its images the model trained on" if kh == 1 else f", less the {kh:,} of its images the model trained on"
-            return held, f"{own}'s own {name[held]} split{less}: the model trained on " + (f"{k:,} of {own}'s {len(df):,} images" if k else "none of its images"), True
+            return held, f"{own}'s own {name[held]} split{less}: the model trained on " + (f"{k:,} of {own}'s {len(df):,} image files" if k else "none of its images"), True
     if not k: return 'all', "every image: the model trained on none of them", False
-    return 'unseen', f"every image the model never trained on: it trained on {k:,} of {own}'s {len(df):,} images", True
+    return 'unseen', f"every image the model never trained on: it trained on {k:,} of {own}'s {len(df):,} image files", True
 
 def eval_items(data, split:str='valid', valid_pct=0.2, seed=42,
                unseen:bool=False): # Only the images the model never trained on (`in_training` false): 'unseen' is 'all' with it

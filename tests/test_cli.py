@@ -131,7 +131,7 @@ def test_evaluate_bundled_model_by_name(small_dataset, tmp_path):
     r = run('gender_fastai_evaluate', 'gender_transfer', small_dataset, '--out', tmp_path/'report', '--turn')
     split, head = r.stdout.splitlines()[:2]
     assert r.returncode == 0 and head.startswith('60 images: accuracy '), r.stderr
-    assert split == ("Split `valid` (the dataset's own validation split: the model trained on 120 of the dataset's 180 images). None of these 60 images is among "  # its Training/ crops are copies of gender-sample's
+    assert split == ("Split `valid` (the dataset's own validation split: the model trained on 120 of the dataset's 180 image files). None of these 60 images is among "  # its Training/ crops are copies of gender-sample's
                      "the 20,781 the model trained on (compared byte for byte)."), split
     pr = pd.read_csv(tmp_path/'report'/'predictions.csv')
     assert pr.turn.notna().all() and 'head turn' in (tmp_path/'report'/'metrics.json').read_text()  # --turn: the audit by head turn
@@ -297,7 +297,7 @@ def test_evaluate_several_datasets(model, utk_small, small_dataset, tmp_path):
     assert r.returncode == 0, r.stderr
     utk, small, head = r.stdout.splitlines()[:3]
     assert utk.startswith(f"{utk_small.name} (200 images, accuracy ") and 'Split `all` (every image: the model trained on none of them)' in utk, utk
-    assert small.startswith(f"{small_dataset.name} (60 images, accuracy ") and "Split `valid` (the dataset's own validation split: the model trained on 120 of the dataset's 180 images)" in small, small
+    assert small.startswith(f"{small_dataset.name} (60 images, accuracy ") and "Split `valid` (the dataset's own validation split: the model trained on 120 of the dataset's 180 image files)" in small, small
     assert head.startswith('260 images: accuracy '), head
     m = json.loads((tmp_path/'report'/'metrics.json').read_text())
     assert m['split'] == 'per source' and {n: p['n'] for n, p in m['sources'].items()} == {utk_small.name: 200, small_dataset.name: 60}

@@ -262,8 +262,10 @@ def test_train_split_seed(utk_small, tmp_path):
 def test_predict_without_fastai_or_torchvision(gender_path):
     "The console script predicts from safe-format models without importing fastai or torchvision (with torch._dynamo and scikit-learn behind them, most of a start-up: one crop 7.7 against 2.5 s, bench/startup.py), and a crop the fast model is sure of without torch (0.3-0.4 s)"
     f = gender_path/'Validation'/'female'/'112944.jpg.jpg'  # gender_transfer is sure of it: 0.9992
-    code = ("import sys, runpy; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"  # the console script itself, then which modules it imported
-            "try: runpy.run_path(script, run_name='__main__')\nfinally: print('imported:', *(m for m in ('torch', 'fastai', 'torchvision', 'facenet_pytorch', 'pandas') if m in sys.modules), file=sys.stderr)")
+    code = ("import os, sys, runpy; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"  # the console script itself, then which modules it imported
+            "def imported(): print('imported:', *(m for m in ('torch', 'fastai', 'torchvision', 'facenet_pytorch', 'pandas') if m in sys.modules), file=sys.stderr, flush=True)\n"
+            "real_exit = os._exit; os._exit = lambda code: (imported(), real_exit(code))\n"  # the script ends without the interpreter's teardown (`cli.quick_exit`)
+            "try: runpy.run_path(script, run_name='__main__')\nfinally: imported()")
     for args, want in (([f], ''), (['--model', 'gender_transfer', f], ''), (['--no_screen', f], 'torch pandas'), (['--faces', f], 'torch pandas'),
                        (['--model', 'gender_resnet9', '--int8', f], 'torch pandas')):
         r = subprocess.run([sys.executable, '-W', 'ignore', '-c', code, str(BIN/'gender_fastai_predict'), *map(str, args)], capture_output=True, text=True, timeout=600)

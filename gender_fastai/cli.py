@@ -16,7 +16,7 @@ from .core import GenderError, IMG_EXTS, atomic_path, check_threshold, image_pat
 # %% ../nbs/09_cli.ipynb #8af512dd
 @contextmanager
 def user_errors(prog:str):
-    "Show our warnings as one line `prog: warning: ...`, a `GenderError` as `prog: error: ...` with exit status 2, and Ctrl-C as `prog: interrupted.` with 130"
+    "Show our warnings as one line `prog: warning: ...`, a `GenderError` as `prog: error: ...` with exit status 2, Ctrl-C as `prog: interrupted.` with 130, and a reader that stopped reading (`... | head`) as exit status 141 without a word"
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # other libraries' deprecation notices are not for the user of a command
         warnings.filterwarnings('always', category=UserWarning, module='gender_fastai')
@@ -28,6 +28,8 @@ def user_errors(prog:str):
             print(f"{prog}: error: {msg}", file=sys.stderr, flush=True)
             sys.exit(2)
         except KeyboardInterrupt: print(f"{prog}: interrupted.", file=sys.stderr, flush=True); sys.exit(130)  # Ctrl-C: one line (outputs are written whole or not at all)
+        except BrokenPipeError:  # `gender_fastai_predict photos/ | head -1`: the reader has what it wanted (141, as a shell reports SIGPIPE)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); sys.exit(141)  # the interpreter's last flush of stdout must not fail again
 
 def quick_exit(prog:str, code:int=0):
     "End console script `prog`, its work done and its files closed, with exit status `code` and its output flushed, skipping the interpreter's teardown (about 0.5 s with torch loaded: a seventh of one photo's answer from a fresh process); where `prog` is not the running script (a call from Python), `sys.exit(code)` for a failure and nothing else"

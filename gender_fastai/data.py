@@ -455,13 +455,13 @@ def verify_items(df, strict:bool=False,
     return df[~df.path.astype(str).isin(bad)].reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #c95dd4c6
-_DIGESTS = {}  # (path, size, modification time) -> digest: a learner saved or evaluated again does not read its images again
+_DIGESTS = {}  # (file, size, modification and change times) -> digest: a learner saved or evaluated again does not read its images again
 
 def _file_key(path):
-    "What identifies file `path`'s bytes in `_DIGESTS`; `None` when it cannot be read"
+    "What identifies file `path`'s bytes in `_DIGESTS` (its device and inode, size, modification time and change time, which no program can set back); `None` when it cannot be read"
     try: st = os.stat(path)
     except OSError: return None
-    return path, st.st_size, st.st_mtime_ns
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 def _digest(path):
     "The 64-bit BLAKE2b digest of file `path`'s bytes as a number, never 0; 0 when it cannot be read"
@@ -474,7 +474,7 @@ def _digest(path):
     return d
 
 def file_digests(paths, threads:int=None):
-    "A 64-bit digest (BLAKE2b) of each file's bytes, as `uint64` (0 for a file that cannot be read): the same image file has the same one under any name, in any folder (remembered in this process while a file's size and modification time stay the same: a learner saved or evaluated again reads only what changed)"
+    "A 64-bit digest (BLAKE2b) of each file's bytes, as `uint64` (0 for a file that cannot be read): the same image file has the same one under any name, in any folder (remembered in this process until the file is written to, renamed or replaced: a learner saved or evaluated again reads only what changed)"
     paths = [str(p) for p in paths]
     d = [_DIGESTS.get(_file_key(p)) for p in paths]  # one pass without threads: 20,000 remembered files in 0.05 s (a thread pool's start costs more)
     if (todo := [i for i, x in enumerate(d) if x is None]):

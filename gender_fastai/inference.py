@@ -18,7 +18,7 @@ from fastcore.all import *
 from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
-from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
+from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, check_backbone_file, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
 from .quick import SCREENS
 from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear
 from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
@@ -74,7 +74,7 @@ class TorchModel:
 
 def _file_body(path, trust:bool=False):
     "The body of backbone model file `path`, for a `transfer` model built on it: a safe-format file as a `TorchModel` (no fastai), a pickle as a `Learner`"
-    if not Path(path).is_file(): raise GenderModelError(f"Its backbone model file {path} is missing: a transfer model file saved before backbones were kept in it needs that file where it was (load it there and save it again to make it whole).")
+    check_backbone_file(path)
     return cut_before_last_linear(load_model(path, trust=trust, learner=False).model)
 
 def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
@@ -86,6 +86,7 @@ def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
         m.load_state_dict(sd)
     except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None  # said once where its backbone is the same file
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
+    except OSError as e: raise GenderModelError(f"{path}: cannot read a file its model needs ({e}).") from None
     return m.eval()
 
 def load_safe(path, cpu:bool=True,
@@ -109,8 +110,9 @@ def load_safe(path, cpu:bool=True,
             learn = gender_learner(dls, meta['arch'], arch_defaults=False, **kw)
         learn.model.load_state_dict(sd)
         if not cpu and torch.cuda.is_available(): learn.model.cuda()  # as a `TorchModel` (fastai moves a model only when it trains)
-    except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
+    except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
     except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
+    except OSError as e: raise GenderModelError(f"{path}: cannot read a file its model needs ({e}).") from None
     learn.model.eval()
     learn.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None
     learn.meta = meta

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'bf16_wins', 'CPUBf16', 'Arch', 'backbone',
-           'get_arch', 'arch_stats', 'model_file_body', 'learner_structure', 'backbone_info', 'backbone_record',
-           'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls', 'learn_history',
-           'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy', 'body_features',
-           'feature_photo_aug', 'FeatureDL', 'head_on_features', 'teacher_probs', 'check_distil', 'teacher_key',
-           'distil_targets', 'SoftTargets', 'n_sources', 'default_smooth', 'train_model', 'fit_stage',
+           'get_arch', 'arch_stats', 'model_file_body', 'learner_structure', 'whole_structure', 'backbone_info',
+           'backbone_record', 'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls',
+           'learn_history', 'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy',
+           'body_features', 'feature_photo_aug', 'FeatureDL', 'head_on_features', 'teacher_probs', 'check_distil',
+           'teacher_key', 'distil_targets', 'SoftTargets', 'n_sources', 'default_smooth', 'train_model', 'fit_stage',
            'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
@@ -31,8 +31,8 @@ from fastai.data.core import DataLoaders
 from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name, cpu_flags, cpu_bf16
 from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array
 from .models import *
-from .models import _face_model
-from .modelfile import GenderModelError, is_safe, read_safe, load_pickle, model_record
+from .models import _face_model, _file_backbone
+from .modelfile import GenderModelError, is_safe, read_safe, load_pickle, model_record, check_backbone_file
 
 # %% ../nbs/05_learner.ipynb #ad7ec39d
 def fused_adamw(params, **kwargs):
@@ -119,9 +119,12 @@ def backbone(source:str='dlib-gender', # 'dlib-gender', 'alexnet' (ImageNet weig
 # %% ../nbs/05_learner.ipynb #7af4248c
 def _transfer_model(n_out, size, backbone_source='dlib-gender', weights=None, trust=False, body_meta=None, **kwargs):
     "A `transfer` network: on `backbone_source`'s pretrained body; with `body_meta` (a model file's `backbone` description), on that body's structure (the model file holds its weights)"
-    body = cut_before_last_linear(model_from_meta(body_meta, lambda p, trust: model_file_body(p, trust)[0], trust)) if body_meta else backbone(backbone_source, weights, trust)[0]
+    if body_meta is not None: check_structure(body_meta)
+    body = cut_before_last_linear(model_from_meta(body_meta, lambda p, trust: model_file_body(p, trust)[0], trust)) if body_meta is not None else backbone(backbone_source, weights, trust)[0]
     return TransferNet(body, n_out, size, **kwargs)
-def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, body_meta=None, **kwargs): return body_meta['stats'] if body_meta else backbone(backbone_source, weights, trust)[1]
+def _transfer_stats(backbone_source='dlib-gender', weights=None, trust=False, body_meta=None, **kwargs):
+    if body_meta is not None: check_structure(body_meta)  # a damaged file's: one clear error
+    return body_meta['stats'] if body_meta is not None else backbone(backbone_source, weights, trust)[1]
 
 ARCHS = {
     'resnet9': Arch(STRUCTURES['resnet9'], 32, 8, 5e-3, doc='ResNet9 (DAWNBench), width 20 (`width=`: one number, or the four stage widths)', defaults=dict(width=20)),
@@ -154,7 +157,7 @@ def _squished_body(path, arch, align):
 
 def model_file_body(path, trust:bool=False):
     "The body (all but the last linear layer) of a model file of this library, and the `(mean, std)` it normalises with"
-    path = Path(path); data = path.read_bytes()
+    path = Path(path); check_backbone_file(path); data = path.read_bytes()
     if not is_safe(path, data):
         learn = load_pickle(path, data, cpu=True, trust=trust)
         _squished_body(path, getattr(learn, 'arch', 'model'), dls_align(learn.dls))
@@ -171,12 +174,24 @@ def learner_structure(learn:Learner):
                 size=int(dls_size(learn.dls)), classes=list(learn.dls.vocab), align=dls_align(learn.dls), stats=list(dls_stats(learn.dls)),
                 **({'backbone': learn.body_meta} if getattr(learn, 'body_meta', None) else {}))
 
+def _file_structure(path:Path, trust:bool=False):
+    "`(description, record)` of model file `path`: what rebuilds its network (`models.structure_meta`) and the digests of the images it trained on"
+    check_backbone_file(path); data = path.read_bytes()
+    if is_safe(path, data): meta = read_safe(path)[1]; return structure_meta(meta), model_record(meta, path)
+    learn = load_pickle(path, data, cpu=True, trust=trust); return learner_structure(learn), getattr(learn, 'trained_on', None)
+
+def whole_structure(desc, trust:bool=False):
+    "Description `desc` (`models.structure_meta`) with its backbones' descriptions filled in where a file written before they were kept names only its backbone file (read from that file, where it is): a model built on it, or it saved again, rebuilds without any file"
+    if not isinstance(desc, dict) or desc.get('arch') != 'transfer': return desc
+    if desc.get('backbone') is not None: return {**desc, 'backbone': whole_structure(desc['backbone'], trust)}
+    src = (desc.get('arch_kwargs') or {}).get('backbone_source', 'dlib-gender')
+    if src in ('dlib-gender', 'alexnet') or not Path(src).is_file(): return desc  # a pretrained body; or a file gone: loading it says so
+    return {**desc, 'backbone': _file_backbone(src, lambda p, trust: whole_structure(_file_structure(Path(p), trust)[0], trust), trust)}  # a loop of files: one clear error
+
 def backbone_info(source, trust:bool=False):
-    "`(record, description)` of a `transfer` backbone `source` where it is a model file of this library: the digests of the images it trained on (`False`, with a warning, where it records none) and the description that rebuilds its network (`models.structure_meta`); `(None, None)` for a pretrained body (its data is not recorded)"
+    "`(record, description)` of a `transfer` backbone `source` where it is a model file of this library: the digests of the images it trained on (`False`, with a warning, where it records none) and the description that rebuilds its network (`models.structure_meta`, whole: `whole_structure`); `(None, None)` for a pretrained body (its data is not recorded)"
     if source in (None, 'dlib-gender', 'alexnet') or not Path(source).is_file(): return None, None
-    path = Path(source); data = path.read_bytes()
-    if is_safe(path, data): meta = read_safe(path)[1]; d, desc = model_record(meta, path), structure_meta(meta)
-    else: learn = load_pickle(path, data, cpu=True, trust=trust); d, desc = getattr(learn, 'trained_on', None), learner_structure(learn)
+    path = Path(source); desc, d = _file_structure(path, trust); desc = whole_structure(desc, trust)
     if d is None or d is False:
         warnings.warn(f"The backbone model file {path} does not record which images it trained on: neither can a model built on it (its evaluation cannot tell them from the others).")
         return False, desc
@@ -226,7 +241,7 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, metrics=[accuracy, error_rate], wd=wd, cbs=cbs,
                     splitter=a.splitter or trainable_params, **lkw)
     learn.arch, learn.arch_kwargs = arch, {k: tuple(v) if isinstance(v, list) else v for k, v in mkw.items() if isinstance(v, (int, float, str, bool, tuple, list)) and k != 'trust'}  # trust is the loader's to give, never a saved model's
-    learn.body_trained_on, learn.body_meta = (None, mkw['body_meta']) if mkw.get('body_meta') else backbone_info(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else (None, None)  # read now: the images its body trained on count as the model's (`export.training_digests`), and its files rebuild it without the body's file
+    learn.body_trained_on, learn.body_meta = (None, whole_structure(mkw['body_meta'], mkw.get('trust', False))) if mkw.get('body_meta') is not None else backbone_info(mkw.get('backbone_source'), mkw.get('trust', False)) if arch == 'transfer' else (None, None)  # read now: the images its body trained on count as the model's (`export.training_digests`), and its files rebuild it without the body's file
     if a.frozen: learn.freeze()
     return fast_setup(learn)
 

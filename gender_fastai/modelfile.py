@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['SAFE_FORMAT', 'SAFE_VERSION', 'MODEL_SUFFIXES', 'BUNDLED_MODELS', 'GenderModelError', 'file_digest', 'is_trusted',
            'trust_model', 'is_safe', 'read_safe', 'digest_set', 'pack_digests', 'trained_digests', 'model_record',
-           'load_pickle', 'bundled_model_path', 'default_model_path', 'model_path', 'bundled_file_name']
+           'check_backbone_file', 'load_pickle', 'bundled_model_path', 'default_model_path', 'model_path',
+           'bundled_file_name']
 
 # %% ../nbs/04_modelfile.ipynb #5637c585
 import io, json, base64, hashlib, warnings, importlib.util
@@ -53,7 +54,7 @@ def _safe_header(data:bytes, path):
     try:
         if not 0 < n <= len(data) - 8: raise ValueError
         return json.loads(data[8:8 + n])
-    except ValueError: raise GenderModelError(f"{path} is damaged or not a safetensors file (its header does not read): save or download it again.") from None
+    except (ValueError, RecursionError): raise GenderModelError(f"{path} is damaged or not a safetensors file (its header does not read): save or download it again.") from None
 
 def read_safe(path,
               arrays:str='torch'): # 'torch': tensors; 'numpy': arrays (torch not imported: `quick`)
@@ -66,7 +67,7 @@ def read_safe(path,
     raw = _safe_header(data, path).get('__metadata__', {}).get(SAFE_FORMAT)
     if raw is None: raise GenderModelError(f"{path} is a safetensors file but not a gender_fastai model (no {SAFE_FORMAT} description in its header).")
     try: meta = json.loads(raw)
-    except ValueError: raise GenderModelError(f"{path}: its gender_fastai description is not valid JSON: the file is damaged.") from None
+    except (ValueError, RecursionError): raise GenderModelError(f"{path}: its gender_fastai description is not valid JSON: the file is damaged.") from None
     v = meta.get('format_version')
     if meta.get('format') != SAFE_FORMAT or not isinstance(v, int): raise GenderModelError(f"{path}: unknown model description format {meta.get('format')!r}.")
     if v > SAFE_VERSION: raise GenderModelError(f"{path} was saved by gender_fastai {meta.get('library_version')} in model format {v}; this version "
@@ -100,6 +101,10 @@ def model_record(meta:dict, path=None):
     except GenderModelError as e:
         warnings.warn(f"{e} Evaluation cannot tell the images it trained on from the others.")
         return None
+
+def check_backbone_file(path):
+    "A clear error unless the backbone model file `path` that a `transfer` model names is there: only files written before backbones' descriptions were kept in them need it"
+    if not Path(path).is_file(): raise GenderModelError(f"Its backbone model file {path} is missing: a transfer model file saved before backbones were kept in it needs that file where it was (load it there and save it again to make it whole).")
 
 # %% ../nbs/04_modelfile.ipynb #d02b0ccc
 def load_pickle(path, data:bytes=None, # The file's bytes, if already read

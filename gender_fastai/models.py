@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEAN', 'DLIB_GENDER_LAYERS', 'STRUCTURES',
-           'STRUCTURE_KEYS', 'conv_bn', 'Residual', 'ResNet9', 'parse_width', 'int8_qparams', 'int8_model',
-           'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip', 'dense', 'SkipCNN', 'SeqCNN',
-           'set_dropout', 'dlib_onnx_installed', 'dlib_manifest', 'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch',
-           'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet', 'transfer_split', 'read_dlib_resnet',
-           'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats',
-           'bundled_gender_weights', 'dlib_gender_features', 'DlibAgeNet', 'age_net_from_onnx', 'dlib_age_features',
-           'resize_matrix', 'FaceGenderNet', 'network_key', 'folded_copy', 'alexnet_body', 'structure_meta',
-           'model_from_meta']
+           'STRUCTURE_KEYS', 'MAX_BACKBONES', 'conv_bn', 'Residual', 'ResNet9', 'parse_width', 'int8_qparams',
+           'int8_model', 'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip', 'dense', 'SkipCNN',
+           'SeqCNN', 'set_dropout', 'dlib_onnx_installed', 'dlib_manifest', 'dlib_onnx', 'dlib_stats', 'Const',
+           'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet', 'transfer_split',
+           'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file', 'dlib_face_resnet',
+           'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features', 'DlibAgeNet', 'age_net_from_onnx',
+           'dlib_age_features', 'resize_matrix', 'FaceGenderNet', 'network_key', 'folded_copy', 'alexnet_body',
+           'structure_meta', 'check_structure', 'model_from_meta']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import copy, json, re, hashlib, importlib.util, urllib.error, threading
@@ -633,6 +633,16 @@ def structure_meta(meta:dict):
     "The part of description `meta` that rebuilds its network (`STRUCTURE_KEYS`): what a `transfer` model's file keeps of its backbone model file's, as `backbone`, so that it rebuilds without that file"
     return {k: meta[k] for k in STRUCTURE_KEYS if k in meta}
 
+MAX_BACKBONES = 8
+"The most backbones nested in a model file's description (`check_structure`): a model built on a model built on ... a model file"
+
+def check_structure(desc, depth:int=1): # How deep `desc` is: 1 for a model's own backbone
+    "A clear error unless backbone description `desc` is one that `model_from_meta` can rebuild: a dict with an architecture name, classes, size and normalisation, and its own `backbone` (at most `MAX_BACKBONES` deep in all) the same"
+    if depth > MAX_BACKBONES: raise GenderError(f"its backbones nest more than {MAX_BACKBONES} deep: the file is damaged.")
+    if not isinstance(desc, dict) or not isinstance(desc.get('arch'), str) or not isinstance(desc.get('classes'), list) or not isinstance(desc.get('size'), int) or not isinstance(desc.get('arch_kwargs') or {}, dict) or not isinstance(desc.get('stats'), list):
+        raise GenderError("its description of a backbone is damaged (an architecture, options, classes, size and normalisation are needed).")
+    if desc.get('backbone') is not None: check_structure(desc['backbone'], depth + 1)
+
 _READING = threading.local()  # the backbone files being read, outermost first: a file built on itself is one clear error, not a recursion
 
 def _file_backbone(source, file_body, trust):
@@ -649,7 +659,9 @@ def model_from_meta(meta:dict,
     "The `nn.Module` that a safe-format description `meta` describes, untrained (the file holds the weights: none are fetched; a `transfer` network on a model file's body rebuilds it from the `backbone` description it keeps)"
     kw = {k: v for k, v in (meta.get('arch_kwargs') or {}).items() if k != 'trust'}  # a file cannot grant itself trust
     if 'weights' in kw: kw['weights'] = False  # the structure only
-    if meta['arch'] == 'transfer' and meta.get('backbone'): kw['body'] = cut_before_last_linear(model_from_meta(meta['backbone'], file_body, trust))
+    if meta['arch'] == 'transfer' and meta.get('backbone') is not None:
+        check_structure(meta['backbone'])
+        kw['body'] = cut_before_last_linear(model_from_meta(meta['backbone'], file_body, trust))
     elif meta['arch'] == 'transfer' and kw.get('backbone_source', 'dlib-gender') not in ('dlib-gender', 'alexnet') and file_body is not None:
         kw['body'] = _file_backbone(kw['backbone_source'], file_body, trust)
     if meta['arch'] not in STRUCTURES: raise GenderError(f"Unknown architecture {meta['arch']!r}: choose one of {', '.join(STRUCTURES)}.")

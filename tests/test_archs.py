@@ -89,6 +89,19 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
         with pytest.raises(GenderModelError, match='backbone model file .* is missing|Unknown backbone'): load_model(old, learner=learner)
     (tmp_path/'moved.safetensors').rename(tf)
     assert torch.equal(predict_probs(load_model(old, learner=False), files), want)
+    on_old = save_model(train_model(small_dataset, 'transfer', epochs=1, bs=40, backbone_source=str(old)), tmp_path/'on_old.safetensors')  # built on the older file: its description made whole from the files
+    want = predict_probs(load_model(on_old, learner=False), files)
+    assert read_safe(on_old)[1]['backbone']['backbone']['arch'] == 'transfer'
+    tf.rename(tmp_path/'moved.safetensors')
+    assert torch.equal(predict_probs(load_model(on_old, learner=False), files), want) and torch.equal(predict_probs(load_model(on_old), files), want)
+    sd, meta = load_file(on_old), read_safe(on_old)[1]
+    deep = meta['backbone']
+    for _ in range(9): deep = {**meta['backbone'], 'backbone': deep}
+    bad = tmp_path/'bad.safetensors'  # damaged descriptions of its backbone: one clear line each
+    for damaged in ('hello', ['resnet9'], {'arch': 'resnet9'}, deep):
+        save_file(sd, str(bad), metadata={SAFE_FORMAT: json.dumps({**meta, 'backbone': damaged})})
+        for learner in (True, False):
+            with pytest.raises(GenderModelError, match=r'^\S+bad.safetensors: cannot rebuild .*(description of a backbone is damaged|nest more than 8 deep)'): load_model(bad, learner=learner)
     loop = tmp_path/'loop.safetensors'  # a damaged file whose backbone is itself: one clear error, not a recursion
     save_file(load_file(sf), str(loop), metadata={SAFE_FORMAT: json.dumps({**{k: v for k, v in meta.items() if k != 'backbone'}, 'arch_kwargs': {'backbone_source': str(loop)}})})
     for learner in (True, False):

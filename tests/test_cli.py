@@ -33,6 +33,14 @@ def test_predict_reports_unreadable_and_goes_on(model, gender_path, tmp_path):
     assert lines[0].startswith('error   unreadable image') and lines[0].endswith('bad.jpg')
     assert lines[1].split()[0] in ('female', 'male')
 
+def test_predict_into_a_closed_pipe(gender_path):
+    "A reader that stops reading (`gender_fastai_predict photos/ | head -1`): exit status 141, as a shell reports SIGPIPE, and no traceback"
+    files = [str(f) for f in sorted((gender_path/'Validation'/'female').iterdir())[:2]]
+    p = subprocess.Popen([str(BIN/'gender_fastai_predict'), *files], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # nothing will read its answers
+    err = p.stderr.read(); p.wait(timeout=600)
+    assert p.returncode == 141 and err == '', err
+
 def test_exported_model_predicts_in_fresh_process(model, gender_path):
     out, _ = model
     code = ("from fastai.learner import load_learner; import sys; learn = load_learner(sys.argv[1]); "

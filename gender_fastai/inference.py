@@ -20,7 +20,7 @@ from .faces import find_faces, face_box, face_chips, face_finder, model_input, i
 from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, check_backbone_file, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
 from .quick import SCREENS
-from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear
+from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear, check_options
 from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
@@ -101,7 +101,9 @@ def load_safe(path, cpu:bool=True,
     kw = {k: v for k, v in (meta.get('arch_kwargs') or {}).items() if k != 'trust'}  # files of older versions recorded it
     if 'weights' in kw: kw['weights'] = False  # the structure only: the file has the weights
     if 'backbone_source' in kw: kw['trust'] = trust
-    if meta['arch'] == 'transfer' and meta.get('backbone'): kw['body_meta'] = meta['backbone']  # its backbone's structure, kept in the file: that model file is not read
+    if meta['arch'] == 'transfer' and meta.get('backbone') is not None: kw['body_meta'] = meta['backbone']  # its backbone's structure, kept in the file: that model file is not read
+    try: check_options({**kw, 'size': meta['size']})  # before any memory is asked for
+    except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
     dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
     if not cpu and torch.cuda.is_available(): dls.to('cuda')
     try:

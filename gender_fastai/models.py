@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEAN', 'DLIB_GENDER_LAYERS', 'STRUCTURES',
-           'STRUCTURE_KEYS', 'MAX_BACKBONES', 'conv_bn', 'Residual', 'ResNet9', 'parse_width', 'int8_qparams',
-           'int8_model', 'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip', 'dense', 'SkipCNN',
-           'SeqCNN', 'set_dropout', 'dlib_onnx_installed', 'dlib_manifest', 'dlib_onnx', 'dlib_stats', 'Const',
-           'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet', 'transfer_split',
-           'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file', 'dlib_face_resnet',
-           'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features', 'DlibAgeNet', 'age_net_from_onnx',
-           'dlib_age_features', 'resize_matrix', 'FaceGenderNet', 'network_key', 'folded_copy', 'alexnet_body',
-           'structure_meta', 'check_structure', 'model_from_meta']
+           'STRUCTURE_KEYS', 'MAX_BACKBONES', 'MAX_OPTION', 'conv_bn', 'Residual', 'ResNet9', 'parse_width',
+           'int8_qparams', 'int8_model', 'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip',
+           'dense', 'SkipCNN', 'SeqCNN', 'set_dropout', 'dlib_onnx_installed', 'dlib_manifest', 'dlib_onnx',
+           'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet',
+           'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file',
+           'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features', 'DlibAgeNet',
+           'age_net_from_onnx', 'dlib_age_features', 'resize_matrix', 'FaceGenderNet', 'network_key', 'folded_copy',
+           'alexnet_body', 'structure_meta', 'check_options', 'check_structure', 'model_from_meta']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import copy, json, re, hashlib, importlib.util, urllib.error, threading
@@ -636,6 +636,15 @@ def structure_meta(meta:dict):
 MAX_BACKBONES = 8
 "The most backbones nested in a model file's description (`check_structure`): a model built on a model built on ... a model file"
 
+MAX_OPTION = 4096
+"The largest number a model file's options may give (a width, a hidden layer's units): a damaged or crafted header cannot ask for a network of many gigabytes before its weights are checked"
+
+def check_options(kw:dict):
+    "A clear error where options `kw` give a number over `MAX_OPTION`"
+    for k, v in kw.items():
+        if any(isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) > MAX_OPTION for x in (v if isinstance(v, (list, tuple)) else [v])):
+            raise GenderError(f"its option {k}={v} is over {MAX_OPTION}: the file is damaged.")
+
 def check_structure(desc, depth:int=1): # How deep `desc` is: 1 for a model's own backbone
     "A clear error unless backbone description `desc` is one that `model_from_meta` can rebuild: a dict with an architecture name, classes, size and normalisation, and its own `backbone` (at most `MAX_BACKBONES` deep in all) the same"
     if depth > MAX_BACKBONES: raise GenderError(f"its backbones nest more than {MAX_BACKBONES} deep: the file is damaged.")
@@ -659,6 +668,7 @@ def model_from_meta(meta:dict,
     "The `nn.Module` that a safe-format description `meta` describes, untrained (the file holds the weights: none are fetched; a `transfer` network on a model file's body rebuilds it from the `backbone` description it keeps)"
     kw = {k: v for k, v in (meta.get('arch_kwargs') or {}).items() if k != 'trust'}  # a file cannot grant itself trust
     if 'weights' in kw: kw['weights'] = False  # the structure only
+    check_options({**kw, 'size': meta['size']})
     if meta['arch'] == 'transfer' and meta.get('backbone') is not None:
         check_structure(meta['backbone'])
         kw['body'] = cut_before_last_linear(model_from_meta(meta['backbone'], file_body, trust))

@@ -98,10 +98,10 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
     deep = meta['backbone']
     for _ in range(9): deep = {**meta['backbone'], 'backbone': deep}
     bad = tmp_path/'bad.safetensors'  # damaged descriptions of its backbone: one clear line each
-    for damaged in ('hello', ['resnet9'], {'arch': 'resnet9'}, deep):
+    for damaged in ('hello', ['resnet9'], {'arch': 'resnet9'}, deep, {**meta['backbone'], 'arch_kwargs': {'hidden': 10**6}}):  # the last: a network of gigabytes asked for
         save_file(sd, str(bad), metadata={SAFE_FORMAT: json.dumps({**meta, 'backbone': damaged})})
         for learner in (True, False):
-            with pytest.raises(GenderModelError, match=r'^\S+bad.safetensors: cannot rebuild .*(description of a backbone is damaged|nest more than 8 deep)'): load_model(bad, learner=learner)
+            with pytest.raises(GenderModelError, match=r'^\S+bad.safetensors: cannot rebuild .*(description of a backbone is damaged|nest more than 8 deep|hidden=1000000 is over 4096)'): load_model(bad, learner=learner)
     loop = tmp_path/'loop.safetensors'  # a damaged file whose backbone is itself: one clear error, not a recursion
     save_file(load_file(sf), str(loop), metadata={SAFE_FORMAT: json.dumps({**{k: v for k, v in meta.items() if k != 'backbone'}, 'arch_kwargs': {'backbone_source': str(loop)}})})
     for learner in (True, False):

@@ -640,7 +640,7 @@ MAX_OPTION = 4096
 "The largest number a model file's options may give (a width, a hidden layer's units): a damaged or crafted header cannot ask for a network of many gigabytes before its weights are checked"
 
 def check_options(kw:dict):
-    "A clear error where options `kw` give a number over `MAX_OPTION`"
+    "A clear error where the options `kw` of a model file's description (with its `size`) hold a number over `MAX_OPTION`"
     for k, v in kw.items():
         if any(isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) > MAX_OPTION for x in (v if isinstance(v, (list, tuple)) else [v])):
             raise GenderError(f"its option {k}={v} is over {MAX_OPTION}: the file is damaged.")

@@ -272,12 +272,12 @@ def test_predict_without_fastai_or_torchvision(gender_path):
     f = gender_path/'Validation'/'female'/'112944.jpg.jpg'  # gender_transfer is sure of it: 0.9992
     code = ("import os, sys, runpy; script = sys.argv[1]; sys.argv = sys.argv[1:]\n"  # the console script itself, then which modules it imported
             "def imported(): print('imported:', *(m for m in ('torch', 'fastai', 'torchvision', 'facenet_pytorch', 'pandas') if m in sys.modules), file=sys.stderr, flush=True)\n"
-            "real_exit = os._exit; os._exit = lambda code: (imported(), real_exit(code))\n"  # the script ends without the interpreter's teardown (`cli.quick_exit`)
+            "real_exit = os._exit; os._exit = lambda code: (print('quick exit', file=sys.stderr), imported(), real_exit(code))\n"  # the script ends without the interpreter's teardown (`cli.quick_exit`)
             "try: runpy.run_path(script, run_name='__main__')\nfinally: imported()")
     for args, want in (([f], ''), (['--model', 'gender_transfer', f], ''), (['--no_screen', f], 'torch pandas'), (['--faces', f], 'torch pandas'),
                        (['--model', 'gender_resnet9', '--int8', f], 'torch pandas')):
         r = subprocess.run([sys.executable, '-W', 'ignore', '-c', code, str(BIN/'gender_fastai_predict'), *map(str, args)], capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0 and r.stdout.startswith('female') and r.stderr.strip().endswith(f'imported: {want}'.strip()), (args, r.stdout, r.stderr[-500:])
+        assert r.returncode == 0 and r.stdout.startswith('female') and r.stderr.strip().endswith(f'imported: {want}'.strip()) and 'quick exit' in r.stderr, (args, r.stdout, r.stderr[-500:])
 
 def test_predict_quick_answers_as_the_api(gender_path, tmp_path):
     "A few crops: the fast model's sure answers come from numpy before torch is imported (quick.quick_predict), the rest from the Python API; together the API's answers, in order, in every output"

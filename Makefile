@@ -41,15 +41,20 @@ sync: venv
 
 # One torch thread per notebook worker: two workers with two threads each on a 2-core machine spend most of their time
 # fighting over the cores (measured: 2 min 21 s for every notebook with OMP_NUM_THREADS=1, about 6 min without).
+# The tests' scratch files (the notebooks' temporary folders, pytest's tmp_path, the programs they start) go in a folder of
+# their own (TMPDIR), removed when the run ends, passed, failed or interrupted: about 0.8 GB a run (two AlexNet weights files,
+# model files, copies of images), which piled up in /tmp on a machine running the tests again and again until it was full.
+SCRATCH = t=$$(mktemp -d "$${TMPDIR:-/tmp}/gender_fastai_tests.XXXXXX") && trap 'rm -rf "$$t"' EXIT && trap 'exit 130' INT && trap 'exit 143' TERM && export TMPDIR="$$t" &&
+
 nbtest: venv
-	OMP_NUM_THREADS=$${NBTEST_THREADS:-1} $(BIN)/nbdev_test --n_workers 2 --timing
+	$(SCRATCH) OMP_NUM_THREADS=$${NBTEST_THREADS:-1} $(BIN)/nbdev_test --n_workers 2 --timing
 
 pytest: venv
-	$(BIN)/python -m pytest -q tests
+	$(SCRATCH) $(BIN)/python -m pytest -q tests
 
 # The long cells (full training runs) marked `#| slow`.
 slow: venv
-	$(BIN)/nbdev_test --n_workers 1 --flags slow --timing
+	$(SCRATCH) $(BIN)/nbdev_test --n_workers 1 --flags slow --timing
 
 # The documentation website, without Quarto (nbdev's processing + mkdocs), into _site/ (nbdev_docs builds the Quarto one).
 docs: venv

@@ -31,10 +31,15 @@ def test_arch_trains_exports_and_predicts_in_fresh_process(arch, small_dataset, 
         q = pd.read_csv(tmp_path/'q.csv')
         assert q.label.tolist() == here.label.tolist() and (q.probability - here.probability).abs().max() <= 1e-4
 
-def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path):
+@pytest.fixture(scope='module')
+def alexnet_weights(tmp_path_factory):
+    "A local AlexNet weights file (randomly initialised: torchvision's download is out of reach), 233 MB: written once"
     import torchvision
-    torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
-    r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'alexnet', '--weights', tmp_path/'alexnet.pth',
+    torch.save(torchvision.models.alexnet().state_dict(), out := tmp_path_factory.mktemp('alexnet')/'alexnet.pth')
+    return out
+
+def test_cli_trains_alexnet_from_local_weights(small_dataset, tmp_path, alexnet_weights):
+    r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'alexnet', '--weights', alexnet_weights,
             '--epochs', '1', '--bs', '40', '--out', tmp_path/'a.pkl')
     assert r.returncode == 0, r.stderr
     assert 'final validation accuracy' in r.stdout and (tmp_path/'a.pkl').is_file()
@@ -57,9 +62,8 @@ def test_arch_mistakes_one_line(args, message, small_dataset, tmp_path):
     assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
     assert not (tmp_path/'m.pkl').exists()
 
-def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, small_dataset, tmp_path):
+def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, small_dataset, tmp_path, alexnet_weights):
     "A trained ResNet9 file, a file of the default architecture, and AlexNet from a local ImageNet-shaped weights file, as frozen bodies with a new head"
-    import torchvision
     from gender_fastai.data import dls_stats
     from gender_fastai.inference import load_model
     resnet = load_model(model[0])
@@ -106,8 +110,7 @@ def test_any_model_of_the_library_or_imagenet_alexnet_as_frozen_backbone(model, 
     save_file(load_file(sf), str(loop), metadata={SAFE_FORMAT: json.dumps({**{k: v for k, v in meta.items() if k != 'backbone'}, 'arch_kwargs': {'backbone_source': str(loop)}})})
     for learner in (True, False):
         with pytest.raises(GenderModelError, match=r'^\S+loop.safetensors: cannot rebuild .*the file itself or built on it'): load_model(loop, learner=learner)
-    torch.save(torchvision.models.alexnet().state_dict(), tmp_path/'alexnet.pth')
-    learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(tmp_path/'alexnet.pth'))
+    learn = train_model(small_dataset, 'transfer', size=64, epochs=1, bs=40, backbone_source='alexnet', weights=str(alexnet_weights))
     assert len(learn.recorder.values) == 1 and learn.model.body[0] is not None
 
 def test_a_model_file_cannot_grant_its_backbone_trust(small_dataset, tmp_path):

@@ -77,16 +77,22 @@ def _file_body(path, trust:bool=False):
     check_backbone_file(path)
     return cut_before_last_linear(load_model(path, trust=trust, learner=False).model)
 
-def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
-    "The network of safe-format file `path` (`sd`, `meta`: its weights and description), or one clear error"
+@contextlib.contextmanager
+def _rebuilding(path, arch:str):
+    "Rebuilding safe-format file `path`'s `arch` model, warnings silenced: a `GenderError`, weights that do not fit (`RuntimeError`) or an unreadable file it needs (`OSError`) end as one `GenderModelError` naming `path`"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            m = model_from_meta(meta, _file_body, trust)
-        m.load_state_dict(sd)
-    except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None  # said once where its backbone is the same file
-    except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
+            yield
+    except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {arch!r} model: {e}") from None  # said once where its backbone is the same file
+    except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {arch!r} architecture ({str(e).splitlines()[0][:120]}).") from None
     except OSError as e: raise GenderModelError(f"{path}: cannot read a file its model needs ({e}).") from None
+
+def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
+    "The network of safe-format file `path` (`sd`, `meta`: its weights and description), or one clear error"
+    with _rebuilding(path, meta['arch']):
+        m = model_from_meta(meta, _file_body, trust)
+        m.load_state_dict(sd)
     return m.eval()
 
 def load_safe(path, cpu:bool=True,
@@ -102,19 +108,13 @@ def load_safe(path, cpu:bool=True,
     if 'weights' in kw: kw['weights'] = False  # the structure only: the file has the weights
     if 'backbone_source' in kw: kw['trust'] = trust
     if meta['arch'] == 'transfer' and meta.get('backbone') is not None: kw['body_meta'] = meta['backbone']  # its backbone's structure, kept in the file: that model file is not read
-    try: check_options({**kw, 'size': meta['size']})  # before any memory is asked for
-    except GenderError as e: raise GenderModelError(f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
-    dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
-    if not cpu and torch.cuda.is_available(): dls.to('cuda')
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            learn = gender_learner(dls, meta['arch'], arch_defaults=False, **kw)
+    with _rebuilding(path, meta['arch']):
+        check_options({**kw, 'size': meta['size']})  # before any memory is asked for
+        dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
+        if not cpu and torch.cuda.is_available(): dls.to('cuda')
+        learn = gender_learner(dls, meta['arch'], arch_defaults=False, **kw)
         learn.model.load_state_dict(sd)
         if not cpu and torch.cuda.is_available(): learn.model.cuda()  # as a `TorchModel` (fastai moves a model only when it trains)
-    except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {meta['arch']!r} model: {e}") from None
-    except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {meta['arch']!r} architecture ({str(e).splitlines()[0][:120]}).") from None
-    except OSError as e: raise GenderModelError(f"{path}: cannot read a file its model needs ({e}).") from None
     learn.model.eval()
     learn.history = pd.DataFrame(meta['history']).set_index('epoch') if meta.get('history') else None
     learn.meta = meta

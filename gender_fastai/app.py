@@ -8,7 +8,7 @@ __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'KEEP_S', 'CROP', 'FIND', 'COLOURS', 'F
            'serve', 'main']
 
 # %% ../nbs/10_app.ipynb #35f1af11
-import os, shutil, tempfile, threading, time, warnings
+import shutil, tempfile, threading, time, warnings
 from pathlib import Path
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont

@@ -20,7 +20,7 @@ from .faces import find_faces, face_box, face_chips, face_finder, model_input, i
 from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, check_backbone_file, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
 from .quick import SCREENS
-from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear, check_options
+from .models import folded_copy, network_key, model_from_meta, cut_before_last_linear, check_options, frozen_trace
 from .export import int8_calibration, int8_network, _training_files, OrtGraph, _onnxruntime, _ort_version
 
 # `inference_model` traces the library's models and checks the traced graph on another batch size: the tracer's notes on
@@ -154,7 +154,7 @@ def _int8_network(learn, x):
 
 def _graph(m, x, optimise:bool=True):
     "`m` traced on `x` and frozen; then through `torch.jit.optimize_for_inference` (BatchNorm folded, oneDNN convolutions) when `optimise`"
-    g = torch.jit.freeze(torch.jit.trace(m.eval(), x))
+    g = frozen_trace(m.eval(), x)
     return torch.jit.optimize_for_inference(g) if optimise else g
 
 def _faster_graph(key:str, # What identifies the model, e.g. its class, parameter count and input size
@@ -227,7 +227,7 @@ class Bf16Graph:
     def __init__(self, m:nn.Module, x): # An example batch
         mb = folded_copy(m).eval().to(torch.bfloat16); xb = x.to(torch.bfloat16)
         with torch.inference_mode():
-            try: g = torch.jit.freeze(torch.jit.trace(mb, xb)); g(xb); self.net = g
+            try: g = frozen_trace(mb, xb); g(xb); self.net = g
             except Exception: self.net = mb  # a network that does not trace runs as the copy itself
     def __call__(self, x): return self.net(x.to(torch.bfloat16)).float()
 

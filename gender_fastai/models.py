@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['ALEXNET_MIN_SIZE', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 'DLIB_FACE_MEAN', 'DLIB_GENDER_LAYERS', 'STRUCTURES',
            'STRUCTURE_KEYS', 'MAX_BACKBONES', 'MAX_OPTION', 'conv_bn', 'Residual', 'ResNet9', 'parse_width',
-           'int8_qparams', 'int8_model', 'check_size', 'pretrained_state', 'load_weights', 'alexnet', 'DenseSkip',
-           'dense', 'SkipCNN', 'SeqCNN', 'set_dropout', 'dlib_onnx_installed', 'dlib_manifest', 'dlib_onnx',
-           'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features', 'TransferNet',
-           'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet', 'dlib_face_file',
-           'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features', 'DlibAgeNet',
-           'age_net_from_onnx', 'dlib_age_features', 'resize_matrix', 'FaceGenderNet', 'network_key', 'folded_copy',
-           'alexnet_body', 'structure_meta', 'check_options', 'check_structure', 'model_from_meta']
+           'int8_qparams', 'frozen_trace', 'int8_model', 'check_size', 'pretrained_state', 'load_weights', 'alexnet',
+           'DenseSkip', 'dense', 'SkipCNN', 'SeqCNN', 'set_dropout', 'dlib_onnx_installed', 'dlib_manifest',
+           'dlib_onnx', 'dlib_stats', 'Const', 'onnx_to_torch', 'cut_before_last_linear', 'dlib_body', 'n_features',
+           'TransferNet', 'transfer_split', 'read_dlib_resnet', 'Affine', 'DlibBlock', 'DlibFaceResNet',
+           'dlib_face_file', 'dlib_face_resnet', 'dlib_face_stats', 'bundled_gender_weights', 'dlib_gender_features',
+           'DlibAgeNet', 'age_net_from_onnx', 'dlib_age_features', 'resize_matrix', 'FaceGenderNet', 'network_key',
+           'folded_copy', 'alexnet_body', 'structure_meta', 'check_options', 'check_structure', 'model_from_meta']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
 import copy, json, re, hashlib, importlib.util, urllib.error, threading
@@ -134,6 +134,10 @@ def _int8_fixed(model:nn.Module, qparams:dict, example):
     for n, o in _observers(q, all_names=True).items(): q.set_submodule(n, fixed[id(o)])  # every name of a shared observer
     return q
 
+def frozen_trace(m:nn.Module, x):
+    "`m` traced on example batch `x` and frozen, without torch's check run (a second trace whose comparison imports `torch.distributed` and sympy: about 1.1 s of a new process's first prediction); every caller checks the graph's answers itself"
+    return torch.jit.freeze(torch.jit.trace(m, x, check_trace=False))
+
 def int8_model(model:nn.Module, qparams:dict, example):
     "The int8 version of `model` with the activation ranges of `qparams` (from `int8_qparams`), traced and frozen for inference"
     import warnings
@@ -141,7 +145,7 @@ def int8_model(model:nn.Module, qparams:dict, example):
     q = _int8_fixed(model, qparams, example)
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter('ignore')
-        return torch.jit.freeze(torch.jit.trace(convert_fx(q), example.float().contiguous()))
+        return frozen_trace(convert_fx(q), example.float().contiguous())
 
 # %% ../nbs/03_models.ipynb #fc475e57
 ALEXNET_MIN_SIZE = 63

@@ -43,7 +43,7 @@ sync: venv
 # fighting over the cores (measured: 2 min 21 s for every notebook with OMP_NUM_THREADS=1, about 6 min without).
 # The tests' scratch files (the notebooks' temporary folders, pytest's tmp_path, the programs they start) go in a folder of
 # their own (TMPDIR), removed when the run ends, passed, failed or interrupted: about 0.8 GB a run (two AlexNet weights files,
-# model files, copies of images), which piled up in /tmp on a machine running the tests again and again until it was full.
+# model files, copies of images) that stayed in /tmp, run after run, on a machine that keeps it (a CI run found /tmp full).
 SCRATCH = t=$$(mktemp -d "$${TMPDIR:-/tmp}/gender_fastai_tests.XXXXXX") && trap 'rm -rf "$$t"' EXIT && trap 'exit 130' INT && trap 'exit 143' TERM && export TMPDIR="$$t" &&
 
 nbtest: venv

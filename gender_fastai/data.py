@@ -27,7 +27,7 @@ from fastai.vision.augment import Resize, ResizeMethod
 from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
 from .faces import face_chip, face_finder, model_input, input_draft
-from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, CLASSES, IMG_EXTS, DRAFT,
+from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, prune_cache, CLASSES, IMG_EXTS, DRAFT,
                                 open_face, load_rgb, image_files, image_paths, unreadable, undecodable, moved_names, decode_pool, squished_chunks)
 from . import core  # its limits, read when used
 
@@ -579,17 +579,6 @@ def _prepared(f, size, align):
 RESIZED_CACHE_GB = 4.
 "The most gigabytes of arrays `resized_array` keeps in `cache_dir()/resized`; beyond it the least recently used go (an array in use stays readable: it is memory-mapped)"
 
-def _prune(folder, max_bytes:float, keep):
-    "Remove the least recently used arrays (`.npy`, by modification time, renewed when read) of `folder` until they hold `max_bytes` or less; never `keep`"
-    found = []
-    for f in folder.glob('*.npy'):
-        with contextlib.suppress(OSError): st = f.stat(); found.append((st.st_mtime, st.st_size, f))
-    total = sum(s for _, s, _ in found)
-    for _, s, f in sorted(found, key=lambda t: t[0]):
-        if total <= max_bytes: break
-        if f != keep:
-            with contextlib.suppress(OSError): f.unlink(); total -= s  # another process may have removed it
-
 def resized_array(files, size:int, cache:bool=True,
                   align:float=None): # Aligned face chips with this padding instead of squished images
     "`uint8` array `(n, 3, size, size)` of `files` as the model sees them, cached on disk by content key"
@@ -618,7 +607,7 @@ def resized_array(files, size:int, cache:bool=True,
         p.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(p) as tmp:
             with open(tmp, 'wb') as fh: np.save(fh, arr)
-        _prune(p.parent, RESIZED_CACHE_GB * 1e9, p)
+        prune_cache(p.parent, '*.npy', max_bytes=RESIZED_CACHE_GB * 1e9, keep=p)
     return arr
 
 # %% ../nbs/02_data.ipynb #21d20df4

@@ -14,7 +14,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 import gender_fastai
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from fastai.learner import Learner  # for the annotations: a learner comes from fastai's side, imported when one is at hand
-from .core import GenderError, atomic_path, cache_dir, cpu_flags
+from .core import GenderError, atomic_path, cache_dir, prune_cache, cpu_flags
 from .models import int8_qparams, int8_model, folded_copy
 from .modelfile import GenderModelError, SAFE_FORMAT, SAFE_VERSION, trust_model, pack_digests, digest_set
 
@@ -112,7 +112,7 @@ def cached_onnx(net:nn.Module, x, what:str, # What is built from `net` on exampl
     b = build()
     try:
         with atomic_path(p) as tmp: tmp.write_bytes(b)
-        for old in sorted(p.parent.glob('*.onnx'), key=lambda f: f.stat().st_mtime)[:-ONNX_CACHE_FILES]: old.unlink(missing_ok=True)
+        prune_cache(p.parent, '*.onnx', max_files=ONNX_CACHE_FILES, keep=p)
     except OSError: pass  # a read-only cache folder (built again in the next process), or a file another process removed
     return b
 

@@ -306,29 +306,40 @@ def head_turn(landmarks):
     p = np.asarray(landmarks, float); d = p[1] - p[0]; n = float(np.hypot(*d))
     return float((p[2] - p[:2].mean(0)) @ d) / n ** 2 if n > 0 else float('nan')
 
-def _area_matrix(n:int, size:int, lo:int, hi:int, device=None):
-    "`(size, hi - lo)` matrix of torch's area resizing (adaptive average pooling) of `n` samples to `size`, on samples `lo..hi-1` only"
-    import torch
-    i, j = torch.arange(size, device=device), torch.arange(lo, hi, device=device)
-    s, e = (i * n) // size, -((-(i + 1) * n) // size)  # its windows: floor(i n / size) .. ceil((i + 1) n / size)
-    return ((j[None] >= s[:, None]) & (j[None] < e[:, None])).float() / (e - s)[:, None].float()
-
-def _mtcnn_cut(t, boxes, size:int):
-    "`(cuts, kept)`: each box of `boxes` cut from image tensor `t` as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area; `kept`: the boxes with any pixels"
+def _summed(t):
+    "Summed-area table of image tensor `t` `(1, c, h, w)`: `(c, h + 1, w + 1)`, the sum of `t[0, :, :i, :j]` at `[:, i, j]`; exact integers (int32, int64 past 8.4 million pixels) for 8-bit pixels (`uint8`), float64 otherwise"
     import torch, torch.nn.functional as F
-    H, W = t.shape[2:]; out, kept = [], []
-    for i, (x1, y1, x2, y2) in enumerate(boxes[:, :4].floor().int().tolist()):  # floor: MTCNN truncates, the same for the non-negative corners it cuts
-        x0, y0 = x1 - 1, y1 - 1
-        if x2 <= x0 or y2 <= y0: continue
-        if x0 >= 0 and y0 >= 0 and x2 <= W and y2 <= H: out.append(F.interpolate(t[:, :, y0:y2, x0:x2], size=(size, size), mode='area'))
-        else:  # the area resizing of the box padded with zeros, from the part inside the image only (memory bounded by the image, not the box)
-            ys, xs, ye, xe = max(0, y0), max(0, x0), min(H, y2), min(W, x2)
-            if ye <= ys or xe <= xs: out.append(t.new_zeros(1, t.shape[1], size, size))
-            else:
-                R, C = _area_matrix(y2 - y0, size, ys - y0, ye - y0, t.device), _area_matrix(x2 - x0, size, xs - x0, xe - x0, t.device)
-                out.append((R @ t[0, :, ys:ye, xs:xe] @ C.T)[None])
-        kept.append(i)
-    return (torch.cat(out) if out else t.new_zeros(0, t.shape[1], size, size)), torch.tensor(kept, dtype=torch.long)
+    dt = (torch.int32 if t.shape[2] * t.shape[3] < 2 ** 31 // 255 else torch.int64) if t.dtype == torch.uint8 else torch.float64
+    s = t[0].cumsum(2, dtype=dt); torch.cumsum(s, 1, out=s)
+    return F.pad(s, (1, 0, 1, 0))
+
+def _area_windows(n, size:int, lo=0):
+    "`(starts, ends)` of the windows of torch's area resizing (adaptive average pooling) of `n` samples, the first at `lo`, to `size`: `floor(i n / size) .. ceil((i + 1) n / size)` (ends exclusive); `n` and `lo` numbers, or `(k, 1)` tensors for `k` boxes"
+    import torch
+    i = torch.arange(size, device=getattr(n, 'device', None))
+    return (i * n) // size + lo, -((-(i + 1) * n) // size) + lo
+
+def _area_resized(S, h:int, w:int):
+    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32: each pixel the sum over its window, taken from `S`, over the window's size (so each level of a pyramid costs its own size, not the image's)"
+    H, W = S.shape[1] - 1, S.shape[2] - 1
+    (ys, ye), (xs, xe) = _area_windows(H, h), _area_windows(W, w)
+    r = (S.index_select(1, ye) - S.index_select(1, ys)).transpose(1, 2).contiguous()  # rows summed; then the columns, as rows (faster)
+    return ((r.index_select(1, xe) - r.index_select(1, xs)).transpose(1, 2).float() / ((ye - ys)[:, None] * (xe - xs)[None]).float())[None]
+
+def _mtcnn_cut(S, boxes, size:int):
+    "`(cuts, kept)`: each box of `boxes` cut from the image of summed-area table `S` (`_summed`) as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area (torch's windows), all in one go; `kept`: the boxes with any pixels"
+    import torch
+    H, W = S.shape[1] - 1, S.shape[2] - 1
+    c = boxes[:, :4].floor().long()  # floor: MTCNN truncates, the same for the non-negative corners it cuts
+    x0, y0, x2, y2 = c[:, 0] - 1, c[:, 1] - 1, c[:, 2], c[:, 3]
+    kept = ((x2 > x0) & (y2 > y0)).nonzero()[:, 0]
+    x0, y0, x2, y2 = (v[kept, None] for v in (x0, y0, x2, y2))
+    (ys, ye), (xs, xe) = _area_windows(y2 - y0, size, y0), _area_windows(x2 - x0, size, x0)  # (k, size) each
+    n = ((ye - ys)[:, :, None] * (xe - xs)[:, None]).float()  # each window's size, pixels beyond the image included (they count as zeros)
+    ys, ye, xs, xe = ys.clamp(0, H), ye.clamp(0, H), xs.clamp(0, W), xe.clamp(0, W)
+    Sf, k = S.flatten(1), len(kept)
+    at = lambda y, x: Sf.index_select(1, (y[:, :, None] * (W + 1) + x[:, None]).flatten()).view(len(S), k, size, size)
+    return ((at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs)).float() / n).transpose(0, 1).contiguous(), kept
 
 def mtcnn_detect(m, # `MTCNNNets`, or facenet-pytorch's `MTCNN` (their three networks and settings)
                  a, # RGB image, `(h, w, 3)` uint8 array
@@ -347,14 +358,14 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     nms, _ = vision_ops()
     none = np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
     norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
-    t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float().contiguous().to(next(m.pnet.parameters()).device)  # the pyramid's resizing runs faster on this layout (same numbers)
-    if border: t = F.pad(t, (border,) * 4)
-    H, W = t.shape[2:]
+    t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].to(next(m.pnet.parameters()).device)
+    S = _summed(F.pad(t, (border,) * 4) if border else t)  # every pyramid level and box cut is read from it
+    H, W = S.shape[1] - 1, S.shape[2] - 1
     scales, s, side = [], 12 / min_face, min(H, W) * 12 / min_face
     while side >= 12: scales.append(s); s *= factor; side *= factor
     found = []
     for s in scales:  # first network: windows over an image pyramid
-        reg, prob = m.pnet(norm(F.interpolate(t, size=(int(H * s + 1), int(W * s + 1)), mode='area')))
+        reg, prob = m.pnet(norm(_area_resized(S, int(H * s + 1), int(W * s + 1))))
         b = _boxes_at(reg, prob[:, 1], s, thresholds[0])
         found.append(b[nms(b[:, :4], b[:, 4], 0.5)])
     b = torch.cat(found) if found else torch.zeros(0, 9)
@@ -362,13 +373,13 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     b = b[nms(b[:, :4], b[:, 4], 0.7)]
     w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
     b = _rerec(torch.stack([b[:, 0] + b[:, 5] * w, b[:, 1] + b[:, 6] * h, b[:, 2] + b[:, 7] * w, b[:, 3] + b[:, 8] * h, b[:, 4]], 1))
-    x, kept = _mtcnn_cut(t, b, 24); b = b[kept]
+    x, kept = _mtcnn_cut(S, b, 24); b = b[kept]
     if not len(b): return none
     reg, prob = m.rnet(norm(x)); ok = prob[:, 1] > thresholds[1]  # second network: refine and filter
     b, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), reg[ok]
     if not len(b): return none
     keep = nms(b[:, :4], b[:, 4], 0.7); b = _rerec(_bbreg(b[keep], reg[keep]))
-    x, kept = _mtcnn_cut(t, b, 48); b = b[kept]
+    x, kept = _mtcnn_cut(S, b, 48); b = b[kept]
     if not len(b): return none
     reg, pts, prob = m.onet(norm(x)); ok = prob[:, 1] > thresholds[2]  # third network: scores, boxes and the 5 points
     b, pts, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), pts[ok], reg[ok]
@@ -500,7 +511,7 @@ class MTCNNFinder:
         norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
         _, t2, t3 = thresholds or self.m.thresholds
         with torch_threads(1), torch.inference_mode():
-            t = torch.from_numpy(np.stack([np.pad(a, ((p, p), (p, p), (0, 0))) for a in arrs])).permute(0, 3, 1, 2).float()
+            u = torch.from_numpy(np.stack([np.pad(a, ((p, p), (p, p), (0, 0))) for a in arrs])).permute(0, 3, 1, 2); t = u.float()
             reg, prob = self.m.rnet(norm(roi_align(t, [boxes - torch.tensor([1., 1., 0., 0.])] * len(arrs), 24, sampling_ratio=2, aligned=True)))  # all 27 boxes of every crop cut and resized in one call (an MTCNN box x1..x2 covers pixels x1 - 1 .. x2 - 1)
             cuts = []  # (crop, its refined boxes, their cuts)
             for k, (rk, pk) in enumerate(zip(reg.split(len(boxes)), prob.split(len(boxes)))):
@@ -509,7 +520,7 @@ class MTCNNFinder:
                 bk, score, rk = boxes[ok], pk[ok, 1], rk[ok]
                 keep = nms(bk, score, 0.7)[:2]
                 b = _rerec(_bbreg(torch.cat([bk[keep], score[keep, None]], 1), rk[keep]))  # as MTCNN refines its boxes
-                x, kept = _mtcnn_cut(t[k:k + 1], b, 48)  # cut as the full search cuts them
+                x, kept = _mtcnn_cut(_summed(u[k:k + 1]), b, 48)  # cut as the full search cuts them
                 if len(kept): cuts.append((k, b[kept], x))
             if not cuts: return out
             reg, pts, prob = self.m.onet(norm(torch.cat([x for _, _, x in cuts])))

@@ -405,12 +405,24 @@ def squished_chunks(pool:DecodePool, files, size:int, bs:int=64):
         yield chunk, x, errs
 
 # %% ../nbs/00_core.ipynb #8cf72f22
-_threads = dict(lock=threading.Lock(), users=0, saved=1)
+_threads = dict(lock=threading.Lock(), users=0, saved=1, per_thread=None)
+
+def _per_thread_count():
+    "Whether `torch.set_num_threads` sets the calling thread's count only (torch's threads are OpenMP's), asked once"
+    if _threads['per_thread'] is None:
+        import torch
+        _threads['per_thread'] = 'parallel backend: OpenMP' in torch.__config__.parallel_info()
+    return _threads['per_thread']
 
 @contextlib.contextmanager
 def torch_threads(n:int=1): # Intra-op threads of torch inside the block
-    "torch on `n` intra-op threads inside the block, restored when the last of concurrent callers leaves (the first caller's `n` holds until then)"
+    "torch on `n` intra-op threads inside the block: for the calling thread, its own count back after it, where torch's threads are OpenMP's (a count per thread); else for the process, restored when the last of concurrent callers leaves (the first caller's `n` holds until then)"
     import torch
+    if _per_thread_count():
+        saved = torch.get_num_threads(); torch.set_num_threads(n)
+        try: yield
+        finally: torch.set_num_threads(saved)
+        return
     with _threads['lock']:  # threads entering at once must not restore each other's setting
         if not _threads['users']: _threads['saved'] = torch.get_num_threads(); torch.set_num_threads(n)
         _threads['users'] += 1

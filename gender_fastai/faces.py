@@ -310,21 +310,21 @@ def _summed(t):
     "Summed-area table of image tensor `t` `(1, c, h, w)`: `(c, h + 1, w + 1)`, the sum of `t[0, :, :i, :j]` at `[:, i, j]`; exact integers (int32, int64 past 8.4 million pixels) for 8-bit pixels (`uint8`), float64 otherwise"
     import torch, torch.nn.functional as F
     dt = (torch.int32 if t.shape[2] * t.shape[3] < 2 ** 31 // 255 else torch.int64) if t.dtype == torch.uint8 else torch.float64
-    s = t[0].cumsum(2, dtype=dt); torch.cumsum(s, 1, out=s)
+    s = t[0].cumsum(2, dtype=dt); s.cumsum_(1)
     return F.pad(s, (1, 0, 1, 0))
 
-def _area_windows(n, size:int, lo=0):
+def _area_windows(n, size:int, lo=0, device=None): # `device`: where `n` is a number (a tensor `n` gives its own)
     "`(starts, ends)` of the windows of torch's area resizing (adaptive average pooling) of `n` samples, the first at `lo`, to `size`: `floor(i n / size) .. ceil((i + 1) n / size)` (ends exclusive); `n` and `lo` numbers, or `(k, 1)` tensors for `k` boxes"
     import torch
-    i = torch.arange(size, device=getattr(n, 'device', None))
+    i = torch.arange(size, device=getattr(n, 'device', device))
     return (i * n) // size + lo, -((-(i + 1) * n) // size) + lo
 
 def _area_resized(S, h:int, w:int):
-    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32: each pixel the sum over its window, taken from `S`, over the window's size (so each level of a pyramid costs its own size, not the image's)"
+    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32: each pixel the sum over its window, taken from `S`, over the window's size, in float64 (so each level of a pyramid costs its own size, not the image's)"
     H, W = S.shape[1] - 1, S.shape[2] - 1
-    (ys, ye), (xs, xe) = _area_windows(H, h), _area_windows(W, w)
+    (ys, ye), (xs, xe) = _area_windows(H, h, device=S.device), _area_windows(W, w, device=S.device)
     r = (S.index_select(1, ye) - S.index_select(1, ys)).transpose(1, 2).contiguous()  # rows summed; then the columns, as rows (faster)
-    return ((r.index_select(1, xe) - r.index_select(1, xs)).transpose(1, 2).float() / ((ye - ys)[:, None] * (xe - xs)[None]).float())[None]
+    return ((r.index_select(1, xe) - r.index_select(1, xs)).transpose(1, 2).double() / ((ye - ys)[:, None] * (xe - xs)[None]).double()).float()[None]
 
 def _mtcnn_cut(S, boxes, size:int):
     "`(cuts, kept)`: each box of `boxes` cut from the image of summed-area table `S` (`_summed`) as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area (torch's windows), all in one go; `kept`: the boxes with any pixels"
@@ -335,11 +335,11 @@ def _mtcnn_cut(S, boxes, size:int):
     kept = ((x2 > x0) & (y2 > y0)).nonzero()[:, 0]
     x0, y0, x2, y2 = (v[kept, None] for v in (x0, y0, x2, y2))
     (ys, ye), (xs, xe) = _area_windows(y2 - y0, size, y0), _area_windows(x2 - x0, size, x0)  # (k, size) each
-    n = ((ye - ys)[:, :, None] * (xe - xs)[:, None]).float()  # each window's size, pixels beyond the image included (they count as zeros)
+    n = (ye - ys)[:, :, None].double() * (xe - xs)[:, None].double()  # each window's size, pixels beyond the image included (they count as zeros)
     ys, ye, xs, xe = ys.clamp(0, H), ye.clamp(0, H), xs.clamp(0, W), xe.clamp(0, W)
     Sf, k = S.flatten(1), len(kept)
     at = lambda y, x: Sf.index_select(1, (y[:, :, None] * (W + 1) + x[:, None]).flatten()).view(len(S), k, size, size)
-    return ((at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs)).float() / n).transpose(0, 1).contiguous(), kept
+    return ((at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs)).double() / n).float().transpose(0, 1).contiguous(), kept
 
 def mtcnn_detect(m, # `MTCNNNets`, or facenet-pytorch's `MTCNN` (their three networks and settings)
                  a, # RGB image, `(h, w, 3)` uint8 array

@@ -385,6 +385,10 @@ def _int8_ready(learn):
     if not _whole_chunks(learn): raise GenderError("int8 runs the library's own models on the CPU (safe-format files from save_model), not ONNX or a GPU.")
     learn.model.eval(); inference_model(learn, int8=True)
 
+def _bf16_possible(learn, bf16:bool=None):
+    "Stop with the reason where bf16 is asked of a model that cannot run it (ONNX)"
+    if bf16 and not _is_torch(learn): raise GenderError("bf16 runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
+
 def _models_ready(learn, int8:bool=False, bf16:bool=None, bs:int=None): # `bs`: the largest batch (`None`: unknown, the bf16 network built when first needed)
     "Build the networks that the threads of `predict_files` and `predict_photos` share, once, before they start"
     learn.model.eval(); inference_model(learn, int8=int8)
@@ -448,7 +452,7 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
     whole, (size, align) = _whole_chunks(learn), _input_spec(learn)
     pool = decode_pool(len(files)) if align is None else None  # many files of squished inputs: decoded in worker processes (for any model and device), which start while the model is readied
     if int8: _int8_ready(learn)
-    if bf16 and not _is_torch(learn): raise GenderError("bf16 runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
+    _bf16_possible(learn, bf16)
     if whole: bs = max(1, min(bs, -(-len(files) // n)))  # a few files: one chunk per core
     vocab = _classes(learn)
     chunks, opener = [files[i:i + bs] for i in range(0, len(files), bs)], partial(_open, size=size, align=align)
@@ -569,10 +573,12 @@ def predict_photos(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                    progress:bool=False): # A progress bar over the photos (the console script shows one on a terminal)
     "Table of every face in each photo of `paths` (`predict_faces`' columns plus `file` and `error`); photos decoded once, on threads"
     files = image_paths(paths)
+    _bf16_possible(learn, bf16)
     if int8: _int8_ready(learn)
-    elif _whole_chunks(learn): _models_ready(learn, bf16=bf16)
-    with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as ex:  # face finding releases the GIL; each thread has its own finder
-        done, rows, batch = ex.map(partial(_photo_faces, learn), files), [], []
+    elif _whole_chunks(learn): _models_ready(learn, bf16=bf16, bs=PHOTO_BATCH)  # the bf16 network built (and timed, once per CPU) before the threads load the cores
+    n = threads or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(n) as ex:  # face finding releases the GIL; each thread has its own finder
+        done, rows, batch = _ordered(ex, partial(_photo_faces, learn), files, 4 * n), [], []  # a few photos searched ahead: memory stays flat, and an error waits for those only
         for one in (_progress_bar(done, total=len(files)) if progress and files else done):  # the model runs here, on the faces of `PHOTO_BATCH` or so photos at once, while the threads search the next
             batch.append(one)
             if sum(len(cs) for _, _, cs, _ in batch) >= PHOTO_BATCH: rows += _photo_rows(learn, batch, int8, bf16); batch = []

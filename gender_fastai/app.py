@@ -8,14 +8,16 @@ __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'KEEP_S', 'CROP', 'FIND', 'COLOURS', 'F
            'serve', 'main']
 
 # %% ../nbs/10_app.ipynb #35f1af11
-import shutil, signal, tempfile, threading, time, warnings
+import os, shutil, signal, tempfile, threading, time, warnings
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
-    from gender_fastai.core import GenderError, open_face
+    from gender_fastai.core import GenderError, open_face, torch_threads
     from gender_fastai.faces import face_detector
     from gender_fastai.modelfile import model_record, digest_set
     from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes
@@ -131,18 +133,22 @@ def _csv_folder():
         if old: shutil.rmtree(d, ignore_errors=True)
     return Path(tempfile.mkdtemp(dir=root))
 
+def _photo_rows(model, photo, mode:str=CROP):
+    "The rows of `label_photos` for one uploaded `photo`: one per face, or one with the reason it has none"
+    name = Path(photo).name if isinstance(photo, (str, Path)) else 'photo'
+    img, msg = read_photo(photo)
+    if img is not None:
+        with torch_threads(1): faces, msg = label_faces(model, img, mode)
+    if img is None or not len(faces): return [dict(file=name, error=msg)]
+    return [dict(file=name, **r, error='') for r in faces.to_dict('records')]
+
 def label_photos(model, photos, mode:str=CROP, csv_dir=None): # `None`: a new folder of the app's, deleted after `KEEP_S`
     "`(table, CSV file, message)` for a list of uploaded photos: one row per face (or per photo with `CROP`), errors as rows"
     photos = [p for p in (photos or []) if p is not None]
     if not photos: return pd.DataFrame(columns=BATCH_COLUMNS), None, "Upload one or more photos first."
     if len(photos) > MAX_FILES: return pd.DataFrame(columns=BATCH_COLUMNS), None, f"{len(photos)} photos is over the limit of {MAX_FILES} at a time: upload fewer."
-    rows = []
-    for p in photos:
-        name = Path(p).name if isinstance(p, (str, Path)) else 'photo'
-        img, msg = read_photo(p)
-        if img is not None: faces, msg = label_faces(model, img, mode)
-        if img is None or not len(faces): rows.append(dict(file=name, error=msg)); continue
-        rows += [dict(file=name, **r, error='') for r in faces.to_dict('records')]
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:  # several photos at once, one torch thread each (face finding releases the GIL)
+        rows = [r for rs in ex.map(partial(_photo_rows, model, mode=mode), photos) for r in rs]
     table = pd.DataFrame(rows, columns=BATCH_COLUMNS)
     out = Path(csv_dir or _csv_folder())/'gender_predictions.csv'
     table.to_csv(out, index=False)

@@ -43,9 +43,9 @@ def files_rate(m, files, mean, std, size:int=32, align:float=None, bs=64):
     "Files/s from JPEG files: each core decodes and predicts whole batches, torch on one thread each"
     chunks = [files[i:i + bs] for i in range(0, len(files), bs)]
     def work(c):
-        with torch.inference_mode(): return m(batch(c, mean, std, size, align)).softmax(1)
+        with torch_threads(1), torch.inference_mode(): return m(batch(c, mean, std, size, align)).softmax(1)  # in each thread: a pool's threads do not take the count of the thread that made them
     t = time.perf_counter()
-    with ThreadPoolExecutor(os.cpu_count()) as ex, torch_threads(1): n = sum(len(p) for p in ex.map(work, chunks))
+    with ThreadPoolExecutor(os.cpu_count()) as ex: n = sum(len(p) for p in ex.map(work, chunks))
     return n / (time.perf_counter() - t)
 
 @call_parse

@@ -405,7 +405,8 @@ def squished_chunks(pool:DecodePool, files, size:int, bs:int=64):
         yield chunk, x, errs
 
 # %% ../nbs/00_core.ipynb #8cf72f22
-_threads = dict(lock=threading.Lock(), users=0, saved=1, per_thread=None)
+_threads = dict(lock=threading.Lock(), users=0, saved=1, per_thread=None, default=None)
+_own_threads = threading.local()  # per thread: how deep in `torch_threads` blocks it is
 
 def _per_thread_count():
     "Whether `torch.set_num_threads` sets the calling thread's count only (torch's threads are OpenMP's), asked once"
@@ -419,9 +420,12 @@ def torch_threads(n:int=1): # Intra-op threads of torch inside the block
     "torch on `n` intra-op threads inside the block: for the calling thread, its own count back after it, where torch's threads are OpenMP's (a count per thread); else for the process, restored when the last of concurrent callers leaves (the first caller's `n` holds until then)"
     import torch
     if _per_thread_count():
-        saved = torch.get_num_threads(); torch.set_num_threads(n)
+        depth, now = getattr(_own_threads, 'depth', 0), torch.get_num_threads()  # asked first: torch sets a thread up at its first use, from the last count set anywhere, which would undo ours
+        if not depth and (_threads['default'] is None or threading.current_thread() is threading.main_thread()): _threads['default'] = now  # the process's count, as the main thread has it
+        saved = now if depth else _threads['default']  # leaving the outermost block: the process's count, not one this thread took from a thread inside a block when it started
+        _own_threads.depth = depth + 1; torch.set_num_threads(n)
         try: yield
-        finally: torch.set_num_threads(saved)
+        finally: _own_threads.depth = depth; torch.set_num_threads(saved)
         return
     with _threads['lock']:  # threads entering at once must not restore each other's setting
         if not _threads['users']: _threads['saved'] = torch.get_num_threads(); torch.set_num_threads(n)

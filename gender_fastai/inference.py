@@ -359,6 +359,12 @@ def _rows(learn, vocab, tta, int8, bf16, chunk, opened):
     return [(str(f), '', float('nan'), err) if im is None else (str(f), vocab[int((p := next(probs)).argmax())], float(p.max()), '')
             for f, (im, err) in zip(chunk, opened)]
 
+def _one_thread(fn):
+    "`fn` with torch on one thread in whichever thread runs it (`core.torch_threads`: a pool's threads do not take the count of the thread that made them)"
+    def run(*args):
+        with torch_threads(1): return fn(*args)
+    return run
+
 def _ordered(ex, fn, items, ahead:int):
     "`ex.map(fn, items)` with at most `ahead` tasks waiting beyond the one being read (memory stays flat on any number of files)"
     return (fut.result() for _, fut in read_ahead(partial(ex.submit, fn), items, ahead))
@@ -464,9 +470,9 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
     with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
-        if pool and whole: done = _ordered(ex, partial(_squished_rows, rows), squished_chunks(pool, files, size, bs), 2 * n)
+        if pool and whole: done = _ordered(ex, _one_thread(partial(_squished_rows, rows)), squished_chunks(pool, files, size, bs), 2 * n)
         elif pool: done = map(partial(_squished_rows, rows), squished_chunks(pool, files, size, bs))  # the model here (a GPU; onnxruntime's threads) while the workers decode ahead
-        elif whole: done = _ordered(ex, lambda c: rows(c, [opener(f) for f in c]), chunks, 2 * n)
+        elif whole: done = _ordered(ex, _one_thread(lambda c: rows(c, [opener(f) for f in c])), chunks, 2 * n)
         else: done = _pipelined(ex, opener, chunks, rows)
         out = [r for rs in (_progress_bar(done, total=len(chunks)) if progress and chunks else done) for r in rs]
     return pd.DataFrame(out, columns=cols)

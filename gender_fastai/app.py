@@ -20,7 +20,7 @@ with warnings.catch_warnings():
     from gender_fastai.core import GenderError, open_face, torch_threads
     from gender_fastai.faces import face_detector
     from gender_fastai.modelfile import model_record, digest_set
-    from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, PHOTO_BATCH, _classes, _whole_chunks, _models_ready
+    from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes, _whole_chunks, _models_ready
 
 # %% ../nbs/10_app.ipynb #2e9616a8
 MAX_UPLOAD_MB = 20
@@ -147,7 +147,7 @@ def label_photos(model, photos, mode:str=CROP, csv_dir=None): # `None`: a new fo
     photos = [p for p in (photos or []) if p is not None]
     if not photos: return pd.DataFrame(columns=BATCH_COLUMNS), None, "Upload one or more photos first."
     if len(photos) > MAX_FILES: return pd.DataFrame(columns=BATCH_COLUMNS), None, f"{len(photos)} photos is over the limit of {MAX_FILES} at a time: upload fewer."
-    if _whole_chunks(model): _models_ready(model, bs=PHOTO_BATCH)  # the model's graphs built (and timed, once per CPU) before the threads load the cores
+    if _whole_chunks(model): _models_ready(model)  # the model's graph built (and timed, once per CPU) before the threads load the cores (its bf16 one where a photo first has enough faces)
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:  # several photos at once, one torch thread each (face finding releases the GIL)
         rows = [r for rs in ex.map(partial(_photo_rows, model, mode=mode), photos) for r in rs]
     table = pd.DataFrame(rows, columns=BATCH_COLUMNS)

@@ -467,7 +467,7 @@ def _predicted(learn, files, bs, progress, tta, int8, bf16):
     cols = ['file', 'label', 'probability', 'error']
     if whole and len(chunks) == 1 and not pool:  # one chunk (a single file): here, with all of torch's threads for its model (a face model's single crop: 15 against 28 ms on 2 cores)
         return pd.DataFrame(rows(chunks[0], [opener(f) for f in chunks[0]]), columns=cols)
-    with ThreadPoolExecutor(n if whole else min(8, n)) as ex, (torch_threads(1) if whole else contextlib.nullcontext()):  # decoding, resizing, face finding and the model release the GIL
+    with ThreadPoolExecutor(n if whole else min(8, n)) as ex:  # decoding, resizing, face finding and the model release the GIL; on the CPU each task takes one torch thread (`_one_thread`)
         # On the CPU every core decodes (and finds faces) and predicts whole chunks: 2 cores, ResNet9 2,400-3,000 files/s against 1,800 with
         # 2 decoding threads beside a 2-thread model, whose threads competed for the cores. Elsewhere: files on threads beside the model.
         if pool and whole: done = _ordered(ex, _one_thread(partial(_squished_rows, rows)), squished_chunks(pool, files, size, bs), 2 * n)

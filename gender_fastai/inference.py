@@ -226,8 +226,15 @@ BF16_TOLERANCE = 1e-2
 BF16_MIN_BATCH = 4
 "Smaller batches run in float32: one face chip took the face model's bf16 network 5.4 ms against 4.3 ms in float32 (Xeon with AMX, one thread), four 2.3 ms each against 4.0"
 
-TRACE_AFTER = 64
-"A network runs as it is (float32, not traced) on its first images in a process, its graphs (`inference_model`, `bf16_network`) built once it has run this many: building them took the default model 0.5 s (AMD EPYC with `avx512_bf16`), more than they save on a few images (about 3.5 ms a face: one photo or crop from a fresh process 0.3-0.5 s sooner, `bench/startup.py`)"
+def _env_count(name:str, default:int):
+    "The whole number (0 or more) in environment variable `name`, else `default`; one clear error for anything else"
+    v = os.environ.get(name, '').strip()
+    if not v: return default
+    if not v.isdigit(): raise GenderError(f"{name}={v!r}: give a whole number of images, 0 or more.")
+    return int(v)
+
+TRACE_AFTER = _env_count('GENDER_FASTAI_TRACE_AFTER', 64)
+"A network runs as it is (float32, not traced) until it has run this many images in a process; its graphs (`inference_model`, `bf16_network`) are built from then on, or before a job that would take it this far starts. Building them took the default model 0.5 s (AMD EPYC with `avx512_bf16`), more than they save on a few images (about 3.5 ms a face: one photo or crop from a fresh process 0.3-0.5 s sooner, `bench/startup.py`). The environment variable `GENDER_FASTAI_TRACE_AFTER` sets it (0: graphs at once, e.g. for a server, or a benchmark that takes start-up out)"
 
 class Bf16Graph:
     "A bfloat16 copy of network `m` (its scales and shifts folded into its convolutions, `models.folded_copy`; traced and frozen where it traces): called on a float32 batch, float32 outputs"
@@ -305,11 +312,12 @@ def _spec(m):
     from gender_fastai.data import dls_stats, dls_size, dls_align
     return dls_size(m.dls), dls_stats(m.dls), dls_align(m.dls)
 
-def _small_yet(m, n:int):
-    "Whether network `m` runs as it is on the `n` images about to run: its float32 graph not built, and fewer than `TRACE_AFTER` images run through it in this process, these counted"
+def _small_yet(m, n:int, count:bool=True): # `count`: add the `n` images to the network's count
+    "Whether network `m` runs as it is on the `n` images about to run: its float32 graph not built, and fewer than `TRACE_AFTER` images run through it in this process, these included"
     cache = _INFERENCE.setdefault(m, {})
-    cache['seen'] = cache.get('seen', 0) + n  # a count lost to two threads at once only delays the graphs
-    return cache['seen'] < TRACE_AFTER and cache.get(False, (None, None))[0] != _weights_version(m)
+    seen = cache.get('seen', 0) + n
+    if count: cache['seen'] = seen  # a count lost to two threads at once only delays the graphs
+    return seen < TRACE_AFTER and cache.get(False, (None, None))[0] != _weights_version(m)
 
 def fast_probs(learn, # A `Learner` or a `TorchModel`
                imgs, tta:bool=False,
@@ -409,10 +417,10 @@ def _bf16_possible(learn, bf16:bool=None):
     if bf16 and not _is_torch(learn): raise GenderError("bf16 runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")
 
 def _models_ready(learn, int8:bool=False, bf16:bool=None, bs:int=None, # `bs`: the largest batch (`None`: unknown, the bf16 network built when first needed)
-                  n:int=None): # Images (files, photos) the job has: under `TRACE_AFTER`, no graph built here (`fast_probs` runs the network as it is); `None`: unknown (a server)
+                  n:int=None): # Images the job runs: where they leave the network under `TRACE_AFTER` (`_small_yet`), no graph is built (`fast_probs` runs the network as it is); `None`: unknown (a server, a folder of photos)
     "Build the networks that the threads of `predict_files` and `predict_photos` share, once, before they start"
     learn.model.eval()
-    if n is not None and n < TRACE_AFTER and not (int8 or bf16): return
+    if n is not None and not (int8 or bf16) and _small_yet(learn.model, n, count=False): return  # no graph built mid-job either (its once-per-CPU timings would run beside the job's threads)
     inference_model(learn, int8=int8)
     if not int8 and bf16 is not False and bs is not None and bs >= BF16_MIN_BATCH: bf16_network(learn, force=bool(bf16))
 
@@ -597,7 +605,7 @@ def predict_photos(learn, # A `Learner`, `TorchModel` or `OnnxModel`
     files = image_paths(paths)
     _bf16_possible(learn, bf16)
     if int8: _int8_ready(learn)
-    elif _whole_chunks(learn): _models_ready(learn, bf16=bf16, bs=PHOTO_BATCH, n=len(files))  # the bf16 network built (and timed, once per CPU) before the threads load the cores
+    elif _whole_chunks(learn): _models_ready(learn, bf16=bf16, bs=PHOTO_BATCH, n=1 if len(files) == 1 else None)  # one photo: its faces run after its search, on idle cores (any graph built then); more: their faces are not known yet  # the bf16 network built (and timed, once per CPU) before the threads load the cores
     n = threads or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(n) as ex:  # face finding releases the GIL; each thread has its own finder
         done, rows, batch = _ordered(ex, partial(_photo_faces, learn), files, 4 * n), [], []  # a few photos searched ahead: memory stays flat, and an error waits for those only

@@ -200,7 +200,7 @@ def _vision_kernels():
     return nms, lambda t, boxes, size, sampling_ratio=-1, aligned=False: roi_align(t, boxes, size, sampling_ratio=sampling_ratio, aligned=aligned)
 
 # %% ../nbs/01_faces.ipynb #68ce08c2
-def _boxes_at(reg, probs, scale, thresh):
+def _boxes_at(reg, probs, scale, thresh, at=(0, 0)): # `at`: the first network's output `(x, y)` of the map's first pixel (a part of a pyramid level, `_image_part`)
     "facenet-pytorch's `generateBoundingBox` (MIT): the first network's windows scored `thresh` or more, as boxes in the image, their scores and regressions"
     import torch
     stride, cellsize = 2, 12
@@ -208,7 +208,7 @@ def _boxes_at(reg, probs, scale, thresh):
     mask = probs >= thresh
     mask_inds = mask.nonzero()
     score, reg = probs[mask], reg[:, mask].permute(1, 0)
-    bb = mask_inds[:, 1:].type(reg.dtype).flip(1)
+    bb = mask_inds[:, 1:].type(reg.dtype).flip(1) + torch.tensor(at, dtype=reg.dtype)
     q1, q2 = ((stride * bb + 1) / scale).floor(), ((stride * bb + cellsize - 1 + 1) / scale).floor()
     return torch.cat([q1, q2, score.unsqueeze(1), reg], dim=1)
 
@@ -319,12 +319,22 @@ def _area_windows(n, size:int, lo=0, device=None): # `device`: where `n` is a nu
     i = torch.arange(size, device=getattr(n, 'device', device))
     return (i * n) // size + lo, -((-(i + 1) * n) // size) + lo
 
-def _area_resized(S, h:int, w:int):
-    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32: each pixel the sum over its window, taken from `S`, over the window's size, in float64 (so each level of a pyramid costs its own size, not the image's)"
+def _area_resized(S, h:int, w:int,
+                  rows=(0, None), cols=(0, None)): # `(start, end)` of the rows and columns of the resized image wanted (`None`: to its end)
+    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32 (or the part `rows` x `cols` of it): each pixel the sum over its window, taken from `S`, over the window's size, in float64 (so each level of a pyramid costs its own size, not the image's)"
     H, W = S.shape[1] - 1, S.shape[2] - 1
     (ys, ye), (xs, xe) = _area_windows(H, h, device=S.device), _area_windows(W, w, device=S.device)
+    ys, ye, xs, xe = ys[slice(*rows)], ye[slice(*rows)], xs[slice(*cols)], xe[slice(*cols)]
     r = (S.index_select(1, ye) - S.index_select(1, ys)).transpose(1, 2).contiguous()  # rows summed; then the columns, as rows (faster)
     return ((r.index_select(1, xe) - r.index_select(1, xs)).transpose(1, 2).double() / ((ye - ys)[:, None] * (xe - xs)[None]).double()).float()[None]
+
+def _image_part(n:int, N:int, border:int, size:int):
+    "`(start, end)` of the pixels of a pyramid level `n` long, resized from `N` pixels (`border` black ones, the image's `size`, `border` black), that the first network's windows reaching the image read: 12 beyond the image's each way, the start even (the network's stride) and, short of the level's end, the length too (its pooling then pairs the same pixels); windows wholly on the border are left out"
+    if not border: return 0, n
+    lo = max(0, border * n // N - 12); lo -= lo % 2
+    hi = min(n, -(-(border + size) * n // N) + 12)
+    if hi < n and (hi - lo) % 2: hi += 1
+    return lo, hi
 
 def _mtcnn_cut(S, boxes, size:int):
     "`(cuts, kept)`: each box of `boxes` cut from the image of summed-area table `S` (`_summed`) as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area (torch's windows), all in one go; `kept`: the boxes with any pixels"
@@ -364,9 +374,11 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     scales, s, side = [], 12 / min_face, min(H, W) * 12 / min_face
     while side >= 12: scales.append(s); s *= factor; side *= factor
     found = []
-    for s in scales:  # first network: windows over an image pyramid
-        reg, prob = m.pnet(norm(_area_resized(S, int(H * s + 1), int(W * s + 1))))
-        b = _boxes_at(reg, prob[:, 1], s, thresholds[0])
+    for s in scales:  # first network: windows over an image pyramid (each level's part that its windows reaching the image read)
+        h, w = int(H * s + 1), int(W * s + 1)
+        rows, cols = _image_part(h, H, border, a.shape[0]), _image_part(w, W, border, a.shape[1])
+        reg, prob = m.pnet(norm(_area_resized(S, h, w, rows, cols)))
+        b = _boxes_at(reg, prob[:, 1], s, thresholds[0], (cols[0] // 2, rows[0] // 2))
         found.append(b[nms(b[:, :4], b[:, 4], 0.5)])
     b = torch.cat(found) if found else torch.zeros(0, 9)
     if not len(b): return none

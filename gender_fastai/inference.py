@@ -605,7 +605,7 @@ def predict_photos(learn, # A `Learner`, `TorchModel` or `OnnxModel`
     files = image_paths(paths)
     _bf16_possible(learn, bf16)
     if int8: _int8_ready(learn)
-    elif _whole_chunks(learn): _models_ready(learn, bf16=bf16, bs=PHOTO_BATCH, n=1 if len(files) == 1 else None)  # one photo: its faces run after its search, on idle cores (any graph built then); more: their faces are not known yet  # the bf16 network built (and timed, once per CPU) before the threads load the cores
+    elif _whole_chunks(learn): _models_ready(learn, bf16=bf16, bs=PHOTO_BATCH, n=1 if len(files) == 1 else None)  # the graphs built (and timed, once per CPU) before the threads load the cores; not for one photo (its faces run after its only search, on idle cores: any graph built then)
     n = threads or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(n) as ex:  # face finding releases the GIL; each thread has its own finder
         done, rows, batch = _ordered(ex, partial(_photo_faces, learn), files, 4 * n), [], []  # a few photos searched ahead: memory stays flat, and an error waits for those only

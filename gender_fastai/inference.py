@@ -511,6 +511,7 @@ class OnnxModel:
         if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
         opts = ort.SessionOptions()
         if threads: opts.intra_op_num_threads = threads
+        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep, as `export.OrtGraph`'s: searching or decoding threads run beside it (40 photos through `predict_photos`, the default model as ONNX: 14.9-16.8 photos/s against 13.1-14.7; one crop 0.5 ms slower)
         try:
             self.sess = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
             meta = json.loads(self.sess.get_modelmeta().custom_metadata_map[SAFE_FORMAT])

@@ -208,7 +208,7 @@ def _boxes_at(reg, probs, scale, thresh, at=(0, 0)): # `at`: the first network's
     mask = probs >= thresh
     mask_inds = mask.nonzero()
     score, reg = probs[mask], reg[:, mask].permute(1, 0)
-    bb = mask_inds[:, 1:].type(reg.dtype).flip(1) + torch.tensor(at, dtype=reg.dtype)
+    bb = mask_inds[:, 1:].type(reg.dtype).flip(1) + torch.tensor(at, dtype=reg.dtype, device=reg.device)  # on the network's device (facenet-pytorch's MTCNN may run on a GPU)
     q1, q2 = ((stride * bb + 1) / scale).floor(), ((stride * bb + cellsize - 1 + 1) / scale).floor()
     return torch.cat([q1, q2, score.unsqueeze(1), reg], dim=1)
 

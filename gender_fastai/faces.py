@@ -307,11 +307,21 @@ def head_turn(landmarks):
     return float((p[2] - p[:2].mean(0)) @ d) / n ** 2 if n > 0 else float('nan')
 
 def _summed(t):
-    "Summed-area table of image tensor `t` `(1, c, h, w)`: `(c, h + 1, w + 1)`, the sum of `t[0, :, :i, :j]` at `[:, i, j]`; exact integers (int32, int64 past 8.4 million pixels) for 8-bit pixels (`uint8`), float64 otherwise"
-    import torch, torch.nn.functional as F
-    dt = (torch.int32 if t.shape[2] * t.shape[3] < 2 ** 31 // 255 else torch.int64) if t.dtype == torch.uint8 else torch.float64
-    s = t[0].cumsum(2, dtype=dt); s.cumsum_(1)
-    return F.pad(s, (1, 0, 1, 0))
+    "Summed-area table of image tensor `t` `(1, c, h, w)`, channels last: `(h + 1, w + 1, c)`, the sum of `t[0, :, :i, :j]` at `[i, j]`; exact integers (int32, int64 past 8.4 million pixels) for 8-bit pixels (`uint8`), float64 otherwise"
+    import torch
+    x = t[0].permute(1, 2, 0); h, w, c = x.shape  # a view: an image from a numpy array is already stored so
+    dt = (torch.int32 if h * w < 2 ** 31 // 255 else torch.int64) if t.dtype == torch.uint8 else torch.float64
+    S = torch.zeros(h + 1, w + 1, c, dtype=dt, device=t.device); S[1:, 1:] = x
+    S[1:, 1:].cumsum_(1); S[1:, 1:].cumsum_(0)
+    return S
+
+def _mean_of(sums, n, exact:bool):
+    "`sums` over `n` pixels each as float32: divided in float32 where `exact` (integer sums and sizes under 2 ** 24: the same result as float64's division rounded, and faster), else in float64"
+    return sums.float() / n.float() if exact else (sums.double() / n.double()).float()
+
+def _exact32(S, n):
+    "Whether sums from summed-area table `S` (`_summed`) over windows of at most `n` pixels are integers under 2 ** 24"
+    return not S.dtype.is_floating_point and 255 * int(n) < 2 ** 24
 
 def _area_windows(n, size:int, lo=0, device=None): # `device`: where `n` is a number (a tensor `n` gives its own)
     "`(starts, ends)` of the windows of torch's area resizing (adaptive average pooling) of `n` samples, the first at `lo`, to `size`: `floor(i n / size) .. ceil((i + 1) n / size)` (ends exclusive); `n` and `lo` numbers, or `(k, 1)` tensors for `k` boxes"
@@ -320,13 +330,16 @@ def _area_windows(n, size:int, lo=0, device=None): # `device`: where `n` is a nu
     return (i * n) // size + lo, -((-(i + 1) * n) // size) + lo
 
 def _area_resized(S, h:int, w:int,
-                  rows=(0, None), cols=(0, None)): # `(start, end)` of the rows and columns of the resized image wanted (`None`: to its end)
-    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32 (or the part `rows` x `cols` of it): each pixel the sum over its window, taken from `S`, over the window's size, in float64 (so each level of a pyramid costs its own size, not the image's)"
-    H, W = S.shape[1] - 1, S.shape[2] - 1
-    (ys, ye), (xs, xe) = _area_windows(H, h, device=S.device), _area_windows(W, w, device=S.device)
+                  rows=(0, None), cols=(0, None), # `(start, end)` of the rows and columns of the resized image wanted (`None`: to its end)
+                  border:int=0): # Black pixels taken around the image first (read as zeros: nothing padded)
+    "The image of summed-area table `S` (`_summed`) resized to `(h, w)` as torch's `interpolate(mode='area')` resizes it, `(1, c, h, w)` float32 stored channels last (or the part `rows` x `cols` of it): each pixel the sum over its window, taken from `S`, over the window's size (so each level of a pyramid costs its own size, not the image's)"
+    H, W = S.shape[0] - 1, S.shape[1] - 1
+    (ys, ye), (xs, xe) = _area_windows(H + 2 * border, h, -border, S.device), _area_windows(W + 2 * border, w, -border, S.device)
     ys, ye, xs, xe = ys[slice(*rows)], ye[slice(*rows)], xs[slice(*cols)], xe[slice(*cols)]
-    r = (S.index_select(1, ye) - S.index_select(1, ys)).transpose(1, 2).contiguous()  # rows summed; then the columns, as rows (faster)
-    return ((r.index_select(1, xe) - r.index_select(1, xs)).transpose(1, 2).double() / ((ye - ys)[:, None] * (xe - xs)[None]).double()).float()[None]
+    n = (ye - ys)[:, None, None] * (xe - xs)[None, :, None]  # each window's size, border pixels included (they count as zeros)
+    ys, ye, xs, xe = ys.clamp(0, H), ye.clamp(0, H), xs.clamp(0, W), xe.clamp(0, W)
+    r = S.index_select(0, ye) - S.index_select(0, ys)  # rows summed, then the columns
+    return _mean_of(r.index_select(1, xe) - r.index_select(1, xs), n, _exact32(S, n.max()))[None].permute(0, 3, 1, 2)
 
 def _image_part(n:int, N:int, border:int, size:int):
     "`(start, end)` of the pixels of a pyramid level `n` long, resized from `N` pixels (`border` black ones, the image's `size`, `border` black), that the first network's windows reaching the image read: 12 beyond the image's each way, the start even (the network's stride) and, short of the level's end, the length too (its pooling then pairs the same pixels); windows wholly on the border are left out"
@@ -336,20 +349,22 @@ def _image_part(n:int, N:int, border:int, size:int):
     if hi < n and (hi - lo) % 2: hi += 1
     return lo, hi
 
-def _mtcnn_cut(S, boxes, size:int):
-    "`(cuts, kept)`: each box of `boxes` cut from the image of summed-area table `S` (`_summed`) as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area (torch's windows), all in one go; `kept`: the boxes with any pixels"
+def _mtcnn_cut(S, boxes, size:int,
+               border:int=0): # `boxes` are in the image with this many black pixels around it (read as zeros: nothing padded)
+    "`(cuts, kept)`: each box of `boxes` cut from the image of summed-area table `S` (`_summed`) as MTCNN rounds it, zeros beyond the image (facenet-pytorch clips and stretches), resized to `size` by area (torch's windows), all in one go, stored channels last; `kept`: the boxes with any pixels"
     import torch
-    H, W = S.shape[1] - 1, S.shape[2] - 1
-    c = boxes[:, :4].floor().long()  # floor: MTCNN truncates, the same for the non-negative corners it cuts
+    H, W = S.shape[0] - 1, S.shape[1] - 1
+    c = boxes[:, :4].floor().long() - border  # floor: MTCNN truncates, the same for the non-negative corners it cuts
     x0, y0, x2, y2 = c[:, 0] - 1, c[:, 1] - 1, c[:, 2], c[:, 3]
     kept = ((x2 > x0) & (y2 > y0)).nonzero()[:, 0]
     x0, y0, x2, y2 = (v[kept, None] for v in (x0, y0, x2, y2))
     (ys, ye), (xs, xe) = _area_windows(y2 - y0, size, y0), _area_windows(x2 - x0, size, x0)  # (k, size) each
-    n = (ye - ys)[:, :, None].double() * (xe - xs)[:, None].double()  # each window's size, pixels beyond the image included (they count as zeros)
+    n = (ye - ys)[:, :, None] * (xe - xs)[:, None]  # each window's size, pixels beyond the image included (they count as zeros)
     ys, ye, xs, xe = ys.clamp(0, H), ye.clamp(0, H), xs.clamp(0, W), xe.clamp(0, W)
-    Sf, k = S.flatten(1), len(kept)
-    at = lambda y, x: Sf.index_select(1, (y[:, :, None] * (W + 1) + x[:, None]).flatten()).view(len(S), k, size, size)
-    return ((at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs)).double() / n).float().transpose(0, 1).contiguous(), kept
+    Sf, k = S.view(-1, S.shape[2]), len(kept)
+    at = lambda y, x: Sf.index_select(0, (y[:, :, None] * (W + 1) + x[:, None]).flatten()).view(k, size, size, -1)
+    n = n.long()[..., None]
+    return _mean_of(at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs), n, _exact32(S, n.max()) if k else True).permute(0, 3, 1, 2), kept
 
 def mtcnn_detect(m, # `MTCNNNets`, or facenet-pytorch's `MTCNN` (their three networks and settings)
                  a, # RGB image, `(h, w, 3)` uint8 array
@@ -364,20 +379,20 @@ def mtcnn_detect(m, # `MTCNNNets`, or facenet-pytorch's `MTCNN` (their three net
 
 def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     "`mtcnn_detect` without gradients"
-    import torch, torch.nn.functional as F
+    import torch
     nms, _ = vision_ops()
     none = np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
     norm = lambda x: ((x - 127.5) * 0.0078125).contiguous(memory_format=torch.channels_last)  # MTCNN's input scaling
     t = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].to(next(m.pnet.parameters()).device)
-    S = _summed(F.pad(t, (border,) * 4) if border else t)  # every pyramid level and box cut is read from it
-    H, W = S.shape[1] - 1, S.shape[2] - 1
+    S = _summed(t)  # every pyramid level and box cut is read from it (the border read as zeros)
+    H, W = S.shape[0] - 1 + 2 * border, S.shape[1] - 1 + 2 * border
     scales, s, side = [], 12 / min_face, min(H, W) * 12 / min_face
     while side >= 12: scales.append(s); s *= factor; side *= factor
     found = []
     for s in scales:  # first network: windows over an image pyramid (each level's part that its windows reaching the image read)
         h, w = int(H * s + 1), int(W * s + 1)
         rows, cols = _image_part(h, H, border, a.shape[0]), _image_part(w, W, border, a.shape[1])
-        reg, prob = m.pnet(norm(_area_resized(S, h, w, rows, cols)))
+        reg, prob = m.pnet(norm(_area_resized(S, h, w, rows, cols, border)))
         b = _boxes_at(reg, prob[:, 1], s, thresholds[0], (cols[0] // 2, rows[0] // 2))
         found.append(b[nms(b[:, :4], b[:, 4], 0.5)])
     b = torch.cat(found) if found else torch.zeros(0, 9)
@@ -385,13 +400,13 @@ def _mtcnn_search(m, a, min_face, thresholds, factor, border):
     b = b[nms(b[:, :4], b[:, 4], 0.7)]
     w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
     b = _rerec(torch.stack([b[:, 0] + b[:, 5] * w, b[:, 1] + b[:, 6] * h, b[:, 2] + b[:, 7] * w, b[:, 3] + b[:, 8] * h, b[:, 4]], 1))
-    x, kept = _mtcnn_cut(S, b, 24); b = b[kept]
+    x, kept = _mtcnn_cut(S, b, 24, border); b = b[kept]
     if not len(b): return none
     reg, prob = m.rnet(norm(x)); ok = prob[:, 1] > thresholds[1]  # second network: refine and filter
     b, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), reg[ok]
     if not len(b): return none
     keep = nms(b[:, :4], b[:, 4], 0.7); b = _rerec(_bbreg(b[keep], reg[keep]))
-    x, kept = _mtcnn_cut(S, b, 48); b = b[kept]
+    x, kept = _mtcnn_cut(S, b, 48, border); b = b[kept]
     if not len(b): return none
     reg, pts, prob = m.onet(norm(x)); ok = prob[:, 1] > thresholds[2]  # third network: scores, boxes and the 5 points
     b, pts, reg = torch.cat([b[ok, :4], prob[ok, 1:2]], 1), pts[ok], reg[ok]
@@ -409,10 +424,26 @@ def _mapped_back(face, back, size):
     xy = back([(l, t), (r, t), (r, b), (l, b)])
     return (max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(size[0], xy[:, 0].max()), min(size[1], xy[:, 1].max())), s, back(lm)
 
+def _pooled_prelu(x, a):
+    "PReLU with slopes `a`, then max pooling 2 x 2 (stride 2, `ceil_mode`), of a channels-last map `x`, to the bit, in half the time for 10 channels: the pooling first, of the highest and lowest value of each window (PReLU is monotonic or, with a negative slope, falls then rises: its largest value over a window is at one of the two), then PReLU of each and the larger"
+    import torch, torch.nn.functional as F
+    n, c, h, w = x.shape
+    if h % 2 or w % 2:  # an odd side: its last row or column repeated (the window's highest and lowest stay the same)
+        t = torch.empty(n, c, h + h % 2, w + w % 2, dtype=x.dtype, device=x.device, memory_format=torch.channels_last); t[:, :, :h, :w] = x
+        if h % 2: t[:, :, h, :w] = x[:, :, h - 1]
+        if w % 2: t[:, :, :, w] = t[:, :, :, w - 1]
+        x = t
+    t = x.permute(0, 2, 3, 1).reshape(n, (h + 1) // 2, 2, (w + 1) // 2, 2 * c)  # each window's two rows; its two columns side by side
+    hi, lo = torch.maximum(t[:, :, 0], t[:, :, 1]), torch.minimum(t[:, :, 0], t[:, :, 1])
+    hi, lo = torch.maximum(hi[..., :c], hi[..., c:]), torch.minimum(lo[..., :c], lo[..., c:])
+    return torch.maximum(F.prelu(hi.permute(0, 3, 1, 2), a), F.prelu(lo.permute(0, 3, 1, 2), a))
+
 def _pnet_forward(p, x):
-    "facenet-pytorch's `PNet.forward` with its two 1 x 1 output convolutions as one matrix product over the channels-last map (torch ran those two on its slow path: 16 of 78 ms of a 1280-px photo's first pyramid level)"
+    "facenet-pytorch's `PNet.forward` with its two 1 x 1 output convolutions as one matrix product over the channels-last map (torch ran those two on its slow path: 16 of 78 ms of a 1280-px photo's first pyramid level), and its first PReLU and pooling as `_pooled_prelu` on a large map"
     import torch
-    x = p.prelu3(p.conv3(p.prelu2(p.conv2(p.pool1(p.prelu1(p.conv1(x)))))))
+    x = p.conv1(x)
+    x = _pooled_prelu(x, p.prelu1.weight) if x.shape[2] * x.shape[3] >= 4096 and x.is_contiguous(memory_format=torch.channels_last) else p.pool1(p.prelu1(x))
+    x = p.prelu3(p.conv3(p.prelu2(p.conv2(x))))
     n, c, h, w = x.shape
     if h * w < 1024: return p.conv4_2(x), p.softmax4_1(p.conv4_1(x))  # a small map: the convolutions themselves (there the product differed from them in the last bit)
     wt, b = torch.cat([p.conv4_1.weight, p.conv4_2.weight]).view(6, c).t().contiguous(), torch.cat([p.conv4_1.bias, p.conv4_2.bias])  # built per call (microseconds): never stale

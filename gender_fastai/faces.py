@@ -339,7 +339,8 @@ def _area_resized(S, h:int, w:int,
     n = (ye - ys)[:, None, None] * (xe - xs)[None, :, None]  # each window's size, border pixels included (they count as zeros)
     ys, ye, xs, xe = ys.clamp(0, H), ye.clamp(0, H), xs.clamp(0, W), xe.clamp(0, W)
     r = S.index_select(0, ye) - S.index_select(0, ys)  # rows summed, then the columns
-    return _mean_of(r.index_select(1, xe) - r.index_select(1, xs), n, _exact32(S, n.max()))[None].permute(0, 3, 1, 2)
+    most = (-(-(H + 2 * border) // h) + 1) * (-(-(W + 2 * border) // w) + 1)  # the largest window's size, worked out here (not read back from a GPU)
+    return _mean_of(r.index_select(1, xe) - r.index_select(1, xs), n, _exact32(S, most))[None].permute(0, 3, 1, 2)
 
 def _image_part(n:int, N:int, border:int, size:int):
     "`(start, end)` of the pixels of a pyramid level `n` long, resized from `N` pixels (`border` black ones, the image's `size`, `border` black), that the first network's windows reaching the image read: 12 beyond the image's each way, the start even (the network's stride) and, short of the level's end, the length too (its pooling then pairs the same pixels); windows wholly on the border are left out"
@@ -359,12 +360,11 @@ def _mtcnn_cut(S, boxes, size:int,
     kept = ((x2 > x0) & (y2 > y0)).nonzero()[:, 0]
     x0, y0, x2, y2 = (v[kept, None] for v in (x0, y0, x2, y2))
     (ys, ye), (xs, xe) = _area_windows(y2 - y0, size, y0), _area_windows(x2 - x0, size, x0)  # (k, size) each
-    n = (ye - ys)[:, :, None] * (xe - xs)[:, None]  # each window's size, pixels beyond the image included (they count as zeros)
+    n = ((ye - ys)[:, :, None] * (xe - xs)[:, None])[..., None]  # each window's size, pixels beyond the image included (they count as zeros)
     ys, ye, xs, xe = ys.clamp(0, H), ye.clamp(0, H), xs.clamp(0, W), xe.clamp(0, W)
     Sf, k = S.view(-1, S.shape[2]), len(kept)
-    at = lambda y, x: Sf.index_select(0, (y[:, :, None] * (W + 1) + x[:, None]).flatten()).view(k, size, size, -1)
-    n = n.long()[..., None]
-    return _mean_of(at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs), n, _exact32(S, n.max()) if k else True).permute(0, 3, 1, 2), kept
+    at = lambda y, x: Sf.index_select(0, (y[:, :, None] * (W + 1) + x[:, None]).flatten()).view(k, size, size, S.shape[2])
+    return _mean_of(at(ye, xe) - at(ys, xe) - at(ye, xs) + at(ys, xs), n, not k or _exact32(S, n.max())).permute(0, 3, 1, 2), kept
 
 def mtcnn_detect(m, # `MTCNNNets`, or facenet-pytorch's `MTCNN` (their three networks and settings)
                  a, # RGB image, `(h, w, 3)` uint8 array
@@ -425,7 +425,7 @@ def _mapped_back(face, back, size):
     return (max(0., xy[:, 0].min()), max(0., xy[:, 1].min()), min(size[0], xy[:, 0].max()), min(size[1], xy[:, 1].max())), s, back(lm)
 
 def _pooled_prelu(x, a):
-    "PReLU with slopes `a`, then max pooling 2 x 2 (stride 2, `ceil_mode`), of a channels-last map `x`, to the bit, in half the time for 10 channels: the pooling first, of the highest and lowest value of each window (PReLU is monotonic or, with a negative slope, falls then rises: its largest value over a window is at one of the two), then PReLU of each and the larger"
+    "PReLU with slopes `a`, then max pooling 2 x 2 (stride 2, `ceil_mode`), of a channels-last map `x`, to the bit (up to the sign of a zero and the bits of a NaN), in half the time for 10 channels: the pooling first, of the highest and lowest value of each window (PReLU is monotonic or, with a negative slope, falls then rises: its largest value over a window is at one of the two), then PReLU of each and the larger"
     import torch, torch.nn.functional as F
     n, c, h, w = x.shape
     if h % 2 or w % 2:  # an odd side: its last row or column repeated (the window's highest and lowest stay the same)

@@ -11,7 +11,7 @@ __all__ = ['COVERAGE_THRESHOLDS', 'SPLITS', 'TURN_BANDS', 'LIMITATIONS', 'INTEND
            'predictions_table', 'wrong_summary', 'model_card', 'check_report_dir', 'write_report']
 
 # %% ../nbs/08_evaluate.ipynb #69c8a431
-import os, json, shutil, tempfile, warnings, datetime, importlib.util
+import os, json, math, shutil, tempfile, warnings, datetime, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib
@@ -407,6 +407,14 @@ def check_report_dir(out):
         raise GenderError(f"{out} exists and is not a gender_fastai report: it would be replaced. Choose another --out.")
 
 # %% ../nbs/08_evaluate.ipynb #ee93897e
+def _json_ready(o):
+    "`o` with numpy scalars as Python numbers and NaN or infinite numbers as `None` (JSON's `null`: a bare `NaN` is not JSON), other objects as text"
+    if isinstance(o, dict): return {str(k): _json_ready(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_json_ready(v) for v in o]
+    if hasattr(o, 'item') and getattr(o, 'size', 1) == 1: o = o.item()
+    if isinstance(o, float): return o if math.isfinite(o) else None
+    return o if o is None or isinstance(o, (str, int, bool)) else str(o)
+
 def write_report(ev:Evaluation, out, model:str='model', learn=None):
     "Write `out/README.md`, `out/metrics.json`, `out/predictions.csv` and PNG figures atomically; returns `out`"
     out = Path(out).absolute(); check_report_dir(out); out.parent.mkdir(parents=True, exist_ok=True)
@@ -420,7 +428,7 @@ def write_report(ev:Evaluation, out, model:str='model', learn=None):
             if fig is None: continue
             fig.savefig(tmp/f'{k}.png', dpi=100); plt.close(fig); paths.append(tmp/f'{k}.png')
         data = dict(model=model, **ev.info, metrics=ev.metrics, subgroups=ev.subgroups.to_dict('records'), subgroup_summary=subgroup_summary(ev.subgroups))
-        (tmp/'metrics.json').write_text(json.dumps(data, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
+        (tmp/'metrics.json').write_text(json.dumps(_json_ready(data), indent=1, allow_nan=False))
         predictions_table(ev).to_csv(tmp/'predictions.csv', index=False)
         (tmp/'README.md').write_text(model_card(ev, model, paths))
         replace_dir(tmp, out)

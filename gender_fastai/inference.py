@@ -16,7 +16,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from PIL import Image
 import gender_fastai
 from fastcore.all import *
-from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason
+from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason, _to_rgb
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, check_backbone_file, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
@@ -540,7 +540,8 @@ def predict_faces(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   finder=None, # The face finder (`faces.face_finder`; default: this thread's)
                   bf16:bool=None): # See `predict_files`
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
-    if isinstance(photo, Image.Image): return _faces_of(learn, photo, (1., 1.), detector, upsample, int8, finder, bf16)
+    if isinstance(photo, Image.Image): return _faces_of(learn, _to_rgb(photo), (1., 1.), detector, upsample, int8, finder, bf16)  # any mode (16-bit, transparent) as a file of it is read
+    if not isinstance(photo, (str, os.PathLike, bytes)): raise GenderError(f"predict_faces takes an image file's path, its bytes or a PIL image, not a {type(photo).__name__}: for an array, pass PIL.Image.fromarray(array).")
     finder = finder or (face_finder() if detector is None and upsample is None else None)
     return _faces_of(learn, *open_photo(photo, getattr(finder, 'max_side', None)), detector, upsample, int8, finder, bf16)  # a JPEG decoded no larger than the finder searches it
 
@@ -623,7 +624,7 @@ def open_model(path=None, # Model file, or the name of a bundled model (`BUNDLED
                learner:bool=True): # `False`: a safe-format file as a `TorchModel`, for prediction only, without fastai (the console script's way: it starts seconds sooner)
     "A `Learner` (safe format or fastai export), `TorchModel` (`learner=False`) or `OnnxModel` for the model file `path`"
     path = model_path(path)
-    m = OnnxModel(path) if path.suffix == '.onnx' else load_model(path, cpu=cpu, trust=trust, learner=learner)
+    m = OnnxModel(path) if path.suffix.lower() == '.onnx' else load_model(path, cpu=cpu, trust=trust, learner=learner)
     name = bundled_file_name(path)
     if name and _is_torch(m): _BUNDLED[m.model] = (name, _weights_version(m.model))  # which bundled file, while its weights stay (`SCREENS`)
     return m

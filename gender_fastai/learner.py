@@ -475,6 +475,8 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
+    if not 0 <= aug <= 1: raise GenderError(f"photo_aug={photo_aug}: it is the probability of each real-photo augmentation step, a number from 0 (off) to 1.")
+    if align is not None and not (isinstance(align, numbers.Real) and 0 <= align <= 1): raise GenderError(f"align={align}: it is the padding around an aligned face chip, a share of the face's size from 0 to 1 (the face models: 0.25), or None for squished crops.")
     if not 0 <= age_balance <= 1: raise GenderError(f"age_balance={age_balance}: it is the exponent of the age balancing, a number from 0 (off) to 1 (every age band and class of a source alike), e.g. 0.5.")
     if unfreeze is not None and not 0 <= unfreeze <= 1: raise GenderError(f"unfreeze={unfreeze}: it is the body's share of the learning rate, a number from 0 (frozen) to 1, e.g. 0.1.")
     unfreeze = unfreeze or None  # 0: the body frozen, as without

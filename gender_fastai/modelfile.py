@@ -42,7 +42,7 @@ SAFE_VERSION = 1
 
 def is_safe(path, data:bytes):
     "Whether the model file `path`, whose bytes are `data`, is in the safe format (by suffix, or by its safetensors header)"
-    return Path(path).suffix == '.safetensors' or (len(data) > 9 and data[8:9] == b'{')
+    return Path(path).suffix.lower() == '.safetensors' or (len(data) > 9 and data[8:9] == b'{')
 
 # %% ../nbs/04_modelfile.ipynb #88f27ba5
 def _safe_header(data:bytes, path):

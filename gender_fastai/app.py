@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_UPLOAD_MB', 'MAX_FILES', 'KEEP_S', 'CROP', 'FIND', 'COLOURS', 'FACE_COLUMNS', 'BATCH_COLUMNS', 'read_photo',
            'annotate', 'whole_photo', 'label_faces', 'label_photo', 'label_photos', 'model_card_md', 'build_app',
-           'serve', 'main']
+           'check_port', 'serve', 'main']
 
 # %% ../nbs/10_app.ipynb #35f1af11
 import os, shutil, signal, tempfile, threading, time, warnings
@@ -235,6 +235,14 @@ def build_app(model, model_path=None, title:str='gender_fastai'):
     return demo
 
 # %% ../nbs/10_app.ipynb #426e0ad0
+def check_port(host:str, port:int):
+    "Refuse a `port` that is no port, or that cannot be served on `host` (another program holds it, or the address is not this machine's), before the model is loaded"
+    import socket
+    if not 0 < port < 65536: raise GenderError(f"--port {port}: a port is a number from 1 to 65535.")
+    try:
+        with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s: s.bind((host, port))
+    except OSError as e: raise GenderError(f"{host}:{port} cannot be served on ({e.strerror or e}): another program holds the port, or the address is not this machine's; choose another --port (or --host).") from None
+
 def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False, queue:int=100, block:bool=True):
     "Load the model at `model_path` (`None`: bundled), build the app and serve it on `host`:`port`"
     model = open_model(model_path, trust=trust, learner=False)  # prediction only: a safe-format file without fastai
@@ -257,6 +265,7 @@ def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --t
     from gender_fastai.inference import model_path
     with user_errors('gender_fastai_app'):
         if model and not model_path(model).is_file(): raise GenderError(f"{model}: no such model file.")
+        check_port(host, port)
         print(f"gender_fastai_app: serving on http://{host}:{port} (Ctrl+C stops it)", flush=True)
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, `docker stop`: stopped as Ctrl+C stops it, uploads and CSVs deleted
         serve(model, host, port, trust)

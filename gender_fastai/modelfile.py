@@ -62,6 +62,9 @@ def _good_spec(meta:dict):
     size = meta.get('size')
     return isinstance(size, int) and not isinstance(size, bool) and size > 0 and isinstance(s, (list, tuple)) and len(s) == 2 and ok(s[0]) and ok(s[1]) and min(s[1]) > 0
 
+_META_TYPES = dict(arch=str, align=(int, float, type(None)), arch_kwargs=(dict, type(None)), history=(dict, type(None)), split=(dict, type(None)),
+                   backbone=(dict, type(None)), int8=(dict, type(None)), trained_on=(str, bool, type(None)))  # what a description's fields must be (`None`: absent)
+
 def read_safe(path,
               arrays:str='torch'): # 'torch': tensors; 'numpy': arrays (torch not imported: `quick`)
     "`(state_dict, description)` of a safe-format model file, checked; nothing is executed"
@@ -74,12 +77,15 @@ def read_safe(path,
     if raw is None: raise GenderModelError(f"{path} is a safetensors file but not a gender_fastai model (no {SAFE_FORMAT} description in its header).")
     try: meta = json.loads(raw)
     except (ValueError, RecursionError): raise GenderModelError(f"{path}: its gender_fastai description is not valid JSON: the file is damaged.") from None
+    if not isinstance(meta, dict): raise GenderModelError(f"{path}: its gender_fastai description is not a JSON object: the file is damaged.")
     v = meta.get('format_version')
     if meta.get('format') != SAFE_FORMAT or not isinstance(v, int): raise GenderModelError(f"{path}: unknown model description format {meta.get('format')!r}.")
     if v > SAFE_VERSION: raise GenderModelError(f"{path} was saved by gender_fastai {meta.get('library_version')} in model format {v}; this version "
                                                f"({gender_fastai.__version__}) reads format {SAFE_VERSION} or older: upgrade gender_fastai.")
     if meta.get('classes') != CLASSES: raise GenderModelError(f"{path} classifies {meta.get('classes')}, not {CLASSES}.")
     if not _good_spec(meta): raise GenderModelError(f"{path}: its input size ({meta.get('size')!r}) or normalisation ({meta.get('stats')!r}) is damaged: save or download it again.")
+    if bad := [k for k, t in _META_TYPES.items() if not isinstance(meta.get(k), t) or (k == 'align' and isinstance(meta.get(k), bool))]:
+        raise GenderModelError(f"{path}: its description's {bad[0]} ({meta.get(bad[0])!r:.60}) is damaged: save or download it again.")
     try: sd = load(data)
     except Exception as e: raise GenderModelError(f"{path} is damaged or truncated ({type(e).__name__}): save or download it again.") from None
     return sd, meta

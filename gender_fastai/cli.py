@@ -82,6 +82,11 @@ def write_csv(rows, path):
     import pandas as pd
     df, p = pd.DataFrame(rows), Path(path)
     df = df.astype({c: 'Int64' for c in ('face', 'left', 'top', 'right', 'bottom') if c in df})  # whole numbers beside a photo without a face
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):  # `--csv /dev/stdout` (a pipe, or a file the lines above went to): after them, on the stream itself
+        try: same = os.path.samestat(os.stat(p), os.fstat(fd))
+        except (OSError, ValueError): same = False
+        if same: stream.flush(); df.to_csv(stream, index=False, errors='surrogateescape'); stream.flush(); return
+    if p.exists() and not p.is_file(): df.to_csv(p, index=False, errors='surrogateescape'); return  # a device or a pipe: in place (its link not followed to a name it cannot be opened by)
     p = p.resolve() if p.is_symlink() else p
     try:
         if p.exists() and (not p.is_file() or not os.access(p.parent, os.W_OK)): df.to_csv(p, index=False, errors='surrogateescape'); return

@@ -540,7 +540,7 @@ def predict_faces(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   finder=None, # The face finder (`faces.face_finder`; default: this thread's)
                   bf16:bool=None): # See `predict_files`
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
-    if isinstance(photo, Image.Image): return _faces_of(learn, _to_rgb(photo), (1., 1.), detector, upsample, int8, finder, bf16)  # any mode (16-bit, transparent) as a file of it is read
+    if isinstance(photo, Image.Image): return _faces_of(learn, photo if photo.mode == 'RGB' else _to_rgb(photo), (1., 1.), detector, upsample, int8, finder, bf16)  # any mode (16-bit, transparent) as a file of it is read
     if not isinstance(photo, (str, os.PathLike, bytes)): raise GenderError(f"predict_faces takes an image file's path, its bytes or a PIL image, not a {type(photo).__name__}: for an array, pass PIL.Image.fromarray(array).")
     finder = finder or (face_finder() if detector is None and upsample is None else None)
     return _faces_of(learn, *open_photo(photo, getattr(finder, 'max_side', None)), detector, upsample, int8, finder, bf16)  # a JPEG decoded no larger than the finder searches it

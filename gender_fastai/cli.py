@@ -43,8 +43,10 @@ def quick_exit(prog:str, code:int=0):
 # %% ../nbs/09_cli.ipynb #510166c6
 def check_out_file(path, opt:str): # The option that names it, e.g. '--log'
     "Refuse an output file that could only fail after the work: a folder, or one whose nearest existing folder cannot be written (missing folders are made)"
+    from gender_fastai.modelfile import bundled_file_name
     p = Path(path)
     if p.is_dir(): raise GenderError(f"{opt} {path} is a folder: give a file name.")
+    if name := bundled_file_name(p): raise GenderError(f"{opt} {path} is the bundled model {name}, which ships with the package: write elsewhere.")
     d = p.absolute().parent
     while not d.exists(): d = d.parent
     if not d.is_dir() or not os.access(d, os.W_OK): raise GenderError(f"{opt} {path}: its folder {d} is not writable.")
@@ -61,6 +63,7 @@ def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learn
     if Path(out).suffix.lower() not in ('.pkl', '.safetensors'): raise GenderError(f"--out {out}: give a .safetensors (the safe format) or .pkl (fastai's export) file name; for ONNX, train to .safetensors and run gender_fastai_export on it.")
     if not os.access(Path(out).absolute().parent if Path(out).absolute().parent.exists() else Path.cwd(), os.W_OK):
         raise GenderError(f"--out {out}: its folder is not writable.")
+    check_out_file(out, '--out')  # not a bundled model
 
 # %% ../nbs/09_cli.ipynb #1e8bdf24
 def check_predict_args(paths, model, bs:int, uncertain:float, csv):

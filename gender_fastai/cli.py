@@ -42,14 +42,13 @@ def quick_exit(prog:str, code:int=0):
 
 # %% ../nbs/09_cli.ipynb #510166c6
 def check_out_file(path, opt:str): # The option that names it, e.g. '--log'
-    "Refuse an output file that could only fail after the work: a folder, or one whose nearest existing folder cannot be written (missing folders are made)"
+    "Refuse an output file that could only fail after the work, or would lose a file: a folder, a bundled model, or one whose nearest existing folder cannot be written (missing folders are made)"
     from gender_fastai.modelfile import bundled_file_name
     p = Path(path)
     if p.is_dir(): raise GenderError(f"{opt} {path} is a folder: give a file name.")
     if name := bundled_file_name(p): raise GenderError(f"{opt} {path} is the bundled model {name}, which ships with the package: write elsewhere.")
-    d = p.absolute().parent
-    while not d.exists(): d = d.parent
-    if not d.is_dir() or not os.access(d, os.W_OK): raise GenderError(f"{opt} {path}: its folder {d} is not writable.")
+    d = next(q for q in (p.absolute().parent, *p.absolute().parents) if q.exists())  # made if missing
+    if not d.is_dir() or not os.access(d, os.W_OK): raise GenderError(f"{opt} {path}: its folder is not writable.")
 
 def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learner.DEFAULT_ARCH`
     "Refuse settings that could only fail after training"
@@ -61,9 +60,7 @@ def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learn
     check_size(arch, size or a.size, a.min_size)
     if Path(out).is_dir(): raise GenderError(f"--out {out} is a folder: give a file name, e.g. {Path(out)/'model.pkl'}.")
     if Path(out).suffix.lower() not in ('.pkl', '.safetensors'): raise GenderError(f"--out {out}: give a .safetensors (the safe format) or .pkl (fastai's export) file name; for ONNX, train to .safetensors and run gender_fastai_export on it.")
-    if not os.access(Path(out).absolute().parent if Path(out).absolute().parent.exists() else Path.cwd(), os.W_OK):
-        raise GenderError(f"--out {out}: its folder is not writable.")
-    check_out_file(out, '--out')  # not a bundled model
+    check_out_file(out, '--out')  # its folder writable; not a bundled model
 
 # %% ../nbs/09_cli.ipynb #1e8bdf24
 def check_predict_args(paths, model, bs:int, uncertain:float, csv):
@@ -77,8 +74,7 @@ def check_predict_args(paths, model, bs:int, uncertain:float, csv):
     if out.suffix.lower() in IMG_EXTS or any(out.exists() and Path(p).exists() and out.samefile(p) for p in paths):
         raise GenderError(f"--csv {csv} would overwrite an image: give a .csv file name.")
     if out.exists() and os.access(out, os.W_OK): return  # a writable file (or /dev/stdout): written in place
-    d = next(p for p in (out.absolute().parent, *out.absolute().parents) if p.exists())  # created if missing
-    if not d.is_dir() or not os.access(d, os.W_OK): raise GenderError(f"--csv {csv}: its folder is not writable.")
+    check_out_file(csv, '--csv')
 
 def write_csv(rows, path):
     "Write prediction rows (dicts) to CSV file `path` whole or not at all (a new or plain file; through a link to its target; a device or a file in a folder one cannot write to, in place), file names that are not UTF-8 byte for byte"

@@ -190,9 +190,9 @@ def model_card_md(model, path=None):
 
 # %% ../nbs/10_app.ipynb #a504b6b2
 def _photo_input(**kw):
-    "A `gr.Image` (upload, webcam, clipboard) that hands an upload Gradio cannot read on as a path, so `read_photo` can say why"
+    "A `gr.Image` (upload, webcam, clipboard) that hands the uploaded file itself on, as a path, so `read_photo` reads it as the library reads files (16-bit, transparent, CMYK) or says why it cannot"
     import gradio as gr
-    img = gr.Image(type='filepath', sources=['upload', 'webcam', 'clipboard'], **kw)
+    img = gr.Image(type='filepath', sources=['upload', 'webcam', 'clipboard'], image_mode=None, **kw)  # `image_mode=None`: Gradio keeps the file as it came (its RGB conversion clipped a 16-bit PNG white and dropped transparency)
     pre = img.preprocess
     def preprocess(payload):
         try: return pre(payload)

@@ -7,10 +7,10 @@ __all__ = ['KAGGLE_DATASETS', 'UTK_RACES', 'RESIZED_CACHE_GB', 'AGE_BANDS', 'fas
            'is_kaggle_name', 'download_kaggle', 'FakeKaggleApi', 'get_data', 'class_name', 'random_split',
            'folder_items', 'parse_utkface', 'utkface_items', 'celeba_items', 'fake_celeba', 'detect_layout',
            'class_items', 'load_items', 'load_sources', 'sample_items', 'image_stats', 'PadCropFlip', 'rotate_scale',
-           'relight', 'blur', 'low_res', 'jpeg', 'grayscale', 'occlude', 'PhotoAug', 'verify_items', 'file_digests',
-           'cross_split_duplicates', 'report_duplicates', 'held_out_items', 'FaceImage', 'FaceChip', 'gender_block',
-           'default_workers', 'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array', 'CachedDL',
-           'cached_dls', 'age_band', 'balance_weights']
+           'relight', 'blur', 'low_res', 'jpeg', 'grayscale', 'occlude', 'PhotoAug', 'verify_items', 'check_items',
+           'file_digests', 'cross_split_duplicates', 'report_duplicates', 'held_out_items', 'FaceImage', 'FaceChip',
+           'gender_block', 'default_workers', 'gender_dls', 'dls_stats', 'dls_size', 'dls_align', 'resized_array',
+           'CachedDL', 'cached_dls', 'age_band', 'balance_weights']
 
 # %% ../nbs/02_data.ipynb #90768867
 import os, re, io, json, math, shutil, hashlib, zipfile, tempfile, warnings, contextlib
@@ -27,7 +27,7 @@ from fastai.vision.augment import Resize, ResizeMethod
 from fastai.vision.core import PILImage
 from fastai.torch_core import TensorImage
 from .faces import face_chip, face_finder, model_input, input_draft
-from .core import (GenderError, GenderDataError, atomic_path, replace_dir, sample_data, cache_dir, prune_cache, CLASSES, IMG_EXTS, DRAFT,
+from .core import (GenderError, GenderDataError, _to_rgb, atomic_path, replace_dir, sample_data, cache_dir, prune_cache, CLASSES, IMG_EXTS, DRAFT,
                                 open_face, load_rgb, image_files, image_paths, unreadable, undecodable, moved_names, decode_pool, squished_chunks)
 from . import core  # its limits, read when used
 
@@ -331,8 +331,12 @@ def sample_items(df, n:int, seed=0):
     return df.sample(frac=1, random_state=seed).groupby(['split', 'label']).head(n).sort_index().reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #72b7c854
+def _stat(f):
+    try: return os.stat(f)
+    except OSError: return None
+
 def _stats_key(files, size):
-    ids = [(str(f), (s := os.stat(f)).st_size, s.st_mtime_ns) for f in files]
+    ids = [(str(f), *((s.st_size, s.st_mtime_ns) if (s := _stat(f)) else (None, None))) for f in files]  # a missing file keyed as such: the checks then name it
     return hashlib.sha1(json.dumps([size, ids]).encode()).hexdigest()[:16]
 
 def image_stats(files, size:int=32, n:int=2048, seed=0, cache=True, align:float=None): # `align`: stats of aligned face chips
@@ -454,6 +458,17 @@ def verify_items(df, strict:bool=False,
     warnings.warn(f"skipped {len(bad)} unreadable image(s): {names}")
     return df[~df.path.astype(str).isin(bad)].reset_index(drop=True)
 
+def check_items(df, what:str='The items table'):
+    "Items table `df` with its labels and splits in the library's words (`class_name`: 'Female' or 'women' is female; 'validation' or 'val' is valid), or one `GenderDataError` naming what is missing or not understood"
+    if not isinstance(df, pd.DataFrame) or not {'path', 'label', 'split'} <= set(df.columns):
+        has = f"it has the columns {list(df.columns)}" if isinstance(df, pd.DataFrame) else f"it is a {type(df).__name__}"
+        raise GenderDataError(f"{what} needs the columns path, label ({' or '.join(CLASSES)}) and split (train, valid or test), as load_items makes them: {has}.")
+    label = df.label.map(lambda v: class_name(v) if isinstance(v, str) else None)
+    split = df.split.map(lambda v: _SPLITS.get(v.strip().lower()) if isinstance(v, str) else None)
+    for col, new, ok in (('label', label, ' or '.join(CLASSES)), ('split', split, 'train, valid or test')):
+        if (bad := new.isna()).any(): raise GenderDataError(f"{what} has {int(bad.sum())} row(s) whose {col} is not {ok} (the first: {df[col][bad].iloc[0]!r} in row {df.index[bad][0]}): fix or drop them.")
+    return df if label.equals(df.label) and split.equals(df.split) else df.assign(label=label, split=split)
+
 # %% ../nbs/02_data.ipynb #c95dd4c6
 _DIGESTS = {}  # (file, size, modification and change times) -> digest: a learner saved or evaluated again does not read its images again
 
@@ -506,7 +521,8 @@ class FaceImage(PILImage):
     "A `PILImage` read with `open_face`: upright RGB, and a clear error naming a file that cannot be decoded"
     @classmethod
     def create(cls, fn:Path|str|torch.Tensor|np.ndarray|bytes|Image.Image, **kwargs):
-        return cls(open_face(fn)) if isinstance(fn, (str, Path, bytes)) else super().create(fn, **kwargs)
+        if isinstance(fn, (str, Path, bytes)): return cls(open_face(fn))
+        return cls(fn if fn.mode == 'RGB' else _to_rgb(fn)) if isinstance(fn, Image.Image) else super().create(fn, **kwargs)  # any mode (16-bit, transparent, CMYK) as a file of it is read
 
 class FaceChip(Transform):
     "Item transform: the aligned chip of the face in each image (`faces.face_chip`), `size` px square with `padding`"
@@ -542,7 +558,7 @@ def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an it
                age_balance:float=0., # Training rows with an age drawn with weight (rows of their source, age band and class) ** -age_balance (`balance_weights`); 0: off
                **kwargs):
     "fastai `DataLoaders` for a gender dataset; normalisation stats from the training split unless given"
-    df = source if isinstance(source, pd.DataFrame) else load_sources(source, valid_pct, seed)
+    df = check_items(source) if isinstance(source, pd.DataFrame) else load_sources(source, valid_pct, seed)
     df = _check_classes(verify_items(df[df.split != 'test'], strict, decode=True), 'after leaving out unreadable images').assign(is_valid=lambda d: d.split == 'valid')
     report_duplicates(df)
     if stats is None: stats = image_stats(df.path[~df.is_valid], size, align=align)

@@ -20,7 +20,7 @@ from fastcore.all import *
 from fastai.learner import Learner
 from .core import GenderError, GenderDataError, CLASSES, load_rgb, replace_dir
 from .faces import face_finder, head_turn
-from .data import load_items, get_data, verify_items, file_digests, _source_names, _shared_files, AGE_BANDS, age_band  # the audit's age bands: those `data.balance_weights` weighs by
+from .data import load_items, get_data, verify_items, check_items, file_digests, _source_names, _shared_files, AGE_BANDS, age_band  # the audit's age bands: those `data.balance_weights` weighs by
 from .inference import predict_probs, _classes
 from .learner import learn_history
 from .export import training_digests
@@ -235,7 +235,7 @@ class Evaluation:
 def _dataset_items(learn, data, split, trained, name=None):
     "The items of one dataset (folder, Kaggle name or items table) to evaluate, marked `in_training` where `trained` (digests) is known, and how they were chosen: `(items, {'split', 'why'})`"
     table = isinstance(data, pd.DataFrame)
-    if table and not {'path', 'label', 'split'} <= set(data.columns): raise GenderDataError(f"An items table needs the columns path, label and split (as data.load_items makes them); this one has {list(data.columns)}.")
+    if table: data = check_items(data, 'An items table')
     df = (data if table else load_items(get_data(data), check=False, **getattr(learn, 'split', {}))).drop(columns='in_training', errors='ignore')  # a folder of one class is a test set too (its recall); marks of another model dropped
     if split in ('train', 'valid', 'test'): df = df[df.split == split]  # only these to digest
     if trained is not None:

@@ -135,6 +135,8 @@ def load_model(path, cpu:bool=True, trust:bool=False,
     if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
     if path.suffix.lower() in IMG_EXTS: raise GenderModelError(f"{path} is an image, not a model file: give a model file (.safetensors, .onnx or .pkl) or a bundled model's name.")
     data = path.read_bytes()  # read once: what is checked is what is loaded
+    if path.suffix.lower() == '.onnx' or (data[:1] == b'\x08' and data[2:3] == b'\x12'):  # ONNX's protobuf opens with its IR version and producer fields (a pickle with 0x80, a safe-format file with its header's length)
+        raise GenderModelError(f"{path} is an ONNX model: it only predicts, and load_model reads .safetensors or .pkl files: open it with open_model(path) (an OnnxModel), or load the .safetensors file it was exported from.")
     return load_safe(path, cpu, learner, trust) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
 
 # %% ../nbs/07_inference.ipynb #796c67db
@@ -303,7 +305,8 @@ def _bf16_probs(learn, fp32, bf16, x):
 # %% ../nbs/07_inference.ipynb #6a434d39
 def _inputs(imgs, size:int, align:float, ready:bool):
     "`uint8` array `(n, size, size, 3)` of what the model sees of `imgs` (paths, bytes, PIL images; with `ready`, model inputs, also `uint8` arrays)"
-    ims = [im if isinstance(im, (Image.Image, np.ndarray)) else open_face(im, draft=input_draft(size, align)) for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]
+    ims = [(im if im.mode == 'RGB' else _to_rgb(im)) if isinstance(im, Image.Image) else im if isinstance(im, np.ndarray) else open_face(im, draft=input_draft(size, align))
+           for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]  # a PIL image of any mode (16-bit, transparent, CMYK) as a file of it is read
     return np.stack([im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, size, align)) for im in ims])
 
 def _spec(m):
@@ -347,8 +350,8 @@ def predict_probs(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   files, bs:int=64, progress:bool=False, tta:bool=False, ready:bool=False,
                   int8:bool=False, # The int8 network (a `Learner` or `TorchModel` on the CPU)
                   bf16:bool=None): # See `fast_probs`
-    "Class probabilities `(n, n_classes)` for readable image `files`, in batches, without gradients"
-    files = list(files)
+    "Class probabilities `(n, n_classes)` for readable image `files` (or one image), in batches, without gradients"
+    files = [files] if isinstance(files, (str, os.PathLike, bytes, Image.Image)) else list(files)
     if bs < 1: raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
     if not _is_torch(learn):  # an `OnnxModel`
         if int8 or bf16: raise GenderError(f"{'int8' if int8 else 'bf16'} runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")

@@ -12,7 +12,7 @@ __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup
            'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
-import contextlib, copy, csv, datetime, functools, hashlib, inspect, json, math, numbers, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
+import contextlib, copy, csv, datetime, functools, hashlib, inspect, io, json, math, numbers, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
 from dataclasses import dataclass
 from pathlib import Path
 from fastcore.all import *
@@ -434,6 +434,11 @@ DEFAULT_EPOCHS = 11
 
 _NO_CACHE_TEACHER = "A teacher's probabilities are computed once for the pre-resized cache: train with cache=True (it needs size x size x 3 bytes per training image; without it by choice, or above 2 GB: use a smaller --size / size, or fewer images)."
 
+class _SaveBest(SaveModelCallback):
+    "fastai's `SaveModelCallback` without its line 'Better model found at epoch ...': the epoch lines are `train_model`'s"
+    def after_epoch(self):
+        with contextlib.redirect_stdout(io.StringIO()): super().after_epoch()
+
 def n_sources(data):
     "How many sources `train_model`'s `data` holds: a list of folders or names, an items table's `source` values, else 1"
     if isinstance(data, pd.DataFrame): return (data.source.nunique() or 1) if 'source' in data else 1
@@ -521,7 +526,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     t0 = time.time()
     try:
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
-            if d: learn.model_dir = Path(d); fit_cbs.append(SaveModelCallback(monitor='valid_loss', fname='best'))
+            if d: learn.model_dir = Path(d); fit_cbs.append(_SaveBest(monitor='valid_loss', fname='best'))
             learn.dls = fit_dls
             with head_on_features(learn, photo_aug=aug, occlude=occlude) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
                 if state: learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])

@@ -146,21 +146,22 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if teacher is not None:
             from gender_fastai.inference import open_model
             kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here
-        try: learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, num_workers=workers, weighted=weighted,
-                                 save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
-                                 photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, smooth=smooth, **kw)
-        except KeyboardInterrupt:
+        try:  # Ctrl-C while training or exporting: what is left to resume
+            learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, num_workers=workers, weighted=weighted,
+                                save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
+                                photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, smooth=smooth, **kw)
+            acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
+            print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
+            if no_record: learn.trained_on = False
+            loss = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('valid_loss')])
+            try:
+                check_finite(learn)
+                if loss != loss and not best: raise GenderError(f"The validation loss is NaN after the last epoch: the training diverged (train again with a lower --lr); nothing written.")
+            except GenderError: ckpt.unlink(missing_ok=True); raise  # its last epoch diverged too: nothing to resume
+            print(f"exported: {save_model(learn, out) if Path(out).suffix.lower() == '.safetensors' else export_learner(learn, out)}")
+        except KeyboardInterrupt:  # an epoch's line is printed once its checkpoint is written
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)
-        acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
-        print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
-        if no_record: learn.trained_on = False
-        loss = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('valid_loss')])
-        try:
-            check_finite(learn)
-            if loss != loss and not best: raise GenderError(f"The validation loss is NaN after the last epoch: the training diverged (train again with a lower --lr); nothing written.")
-        except GenderError: ckpt.unlink(missing_ok=True); raise  # its last epoch diverged too: nothing to resume
-        print(f"exported: {save_model(learn, out) if Path(out).suffix.lower() == '.safetensors' else export_learner(learn, out)}")
         ckpt.unlink(missing_ok=True)
 
 # %% ../nbs/09_cli.ipynb #9e2da60a

@@ -285,14 +285,17 @@ def epoch_printer(learn, file=None):
 
 # %% ../nbs/05_learner.ipynb #9b909665
 class EpochCheckpoint(Callback):
-    "Save model, optimizer, history and `config` to `path` after every completed epoch, atomically"
-    order = 90  # after the Recorder has logged the epoch
-    def __init__(self, path, config:dict, history=None): store_attr(); self.path = Path(path)
+    "Save model, optimizer, history and `config` to `path` after every completed epoch, atomically; then pass the epoch's log to `logger`, if given"
+    order = 90  # after the Recorder has recorded the epoch
+    def __init__(self, path, config:dict, history=None,
+                 logger=None): # E.g. `epoch_printer(learn)` (with `learn.logger` off): an epoch's line then means that its checkpoint is written
+        store_attr(); self.path = Path(path)
     def after_epoch(self):
         if not self.recorder.values or not self.recorder.values[-1]: return  # an epoch skipped by a resumed fit
         state = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.epoch,
                      config=self.config, history=L(self.history or []) + [v for v in self.recorder.values if v])
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
+        if self.logger: self.logger(self.recorder.log)
 
 # %% ../nbs/05_learner.ipynb #2e056504
 _UNSET = dict(smooth=0., occlude=0., balance=False, age_balance=0., features=False, bf16=False, unfreeze=None, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
@@ -513,9 +516,10 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if bf16 is None: bf16 = not features and default_device().type == 'cpu' and bf16_wins(learn.model, (bs, 3, size, size), key=f"{arch} {network_key(learn.model)} parameters{' unfrozen' if unfreeze else ''}")
     start, history = (state['epoch'] + 1, list(state['history'])) if state else (0, [])
     if state: print(f"resuming after epoch {start}/{epochs} from {checkpoint}", flush=True)
-    fit_cbs = [*([EpochCheckpoint(checkpoint, config, history)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
+    printer = None if progress else epoch_printer(learn)
+    fit_cbs = [*([EpochCheckpoint(checkpoint, config, history, logger=printer)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     best_dir = tempfile.TemporaryDirectory() if save_best else contextlib.nullcontext()
-    if not progress: learn.logger = epoch_printer(learn)
+    if printer: learn.logger = noop if checkpoint else printer  # with a checkpoint, each epoch's line once it is written: Ctrl-C after a line leaves that epoch to resume from
     if teacher is not None and not cache: raise GenderError(_NO_CACHE_TEACHER)  # the cache would be too large
     fit_dls = cached_dls(dls) if cache else dls  # the learner keeps the file-based `dls`: export and predict read files
     loss = learn.loss_func

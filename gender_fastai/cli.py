@@ -125,7 +125,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           no_record:bool=False): # Leave out of the model file the record of the images it trained on (their digests: anyone holding an image can tell whether it trained on it; `gender_fastai_evaluate` then cannot)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     with user_errors('gender_fastai_train'):  # Ctrl-C while fastai is imported: one line too
-        from gender_fastai.learner import train_model, check_distil, DEFAULT_EPOCHS, DEFAULT_ARCH
+        from gender_fastai.learner import train_model, check_distil, log_run, DEFAULT_EPOCHS, DEFAULT_ARCH
         from gender_fastai.models import parse_width
         from gender_fastai.export import export_learner, save_model, check_finite
     ckpt, epochs, given, arch = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs, arch, arch or DEFAULT_ARCH
@@ -146,9 +146,10 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if teacher is not None:
             from gender_fastai.inference import open_model
             kw['teacher'] = open_model(teacher)  # a file of this library; a pickle only if exported here
+        run, runs = [], log or Path(out).with_name('runs.csv')  # the run's row, written once the run is over: a run stopped after its training and resumed leaves one
         try:  # Ctrl-C while training or exporting: what is left to resume
             learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, num_workers=workers, weighted=weighted,
-                                save_best=best, bf16=False if fp32 else None, log=log or Path(out).with_name('runs.csv'), checkpoint=ckpt, resume=resume, strict=strict, align=align,
+                                save_best=best, bf16=False if fp32 else None, log=lambda *row: run.append(row), checkpoint=ckpt, resume=resume, strict=strict, align=align,
                                 photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, smooth=smooth, **kw)
             acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
             print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
@@ -157,8 +158,9 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
             try:
                 check_finite(learn)
                 if loss != loss and not best: raise GenderError(f"The validation loss is NaN after the last epoch: the training diverged (train again with a lower --lr); nothing written.")
-            except GenderError: ckpt.unlink(missing_ok=True); raise  # its last epoch diverged too: nothing to resume
+            except GenderError: ckpt.unlink(missing_ok=True); log_run(runs, *run[-1]); raise  # its last epoch diverged too: nothing to resume, the run is over
             print(f"exported: {save_model(learn, out) if Path(out).suffix.lower() == '.safetensors' else export_learner(learn, out)}")
+            log_run(runs, *run[-1])
         except KeyboardInterrupt:  # an epoch's line is printed once its checkpoint is written
             saved = f"the last completed epoch is saved in {ckpt}; run the same command with --resume to continue" if ckpt.exists() else "no epoch was completed"
             print(f"gender_fastai_train: interrupted: {saved}.", file=sys.stderr, flush=True); sys.exit(130)

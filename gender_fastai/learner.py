@@ -473,7 +473,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 unfreeze:float=None, # Train a frozen architecture's body too, at this fraction of the rate (`slice(unfreeze * lr, lr)`, e.g. 0.1); `None`: the head alone
                 teacher=None, # A trained model (`Learner`) whose probabilities for each training image, computed once (`teacher_probs`), the model learns too
                 distil:float=0.5, # With `teacher`: its weight in the training targets, the labels the rest (`distil_targets`)
-                log=None, # Append a row for this run to this CSV file
+                log=None, # Append a row for this run to this CSV file (`log_run`); or a function, called with `(learn, config, seconds)` instead, e.g. to write the row once the model is saved
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
     a = get_arch(arch); size, lr = size or a.size, a.lr if lr is None else lr
@@ -541,7 +541,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if (acc := source_accuracy(learn, fit_dls.valid)):
         learn.source_accuracy = acc
         print('validation accuracy by source: ' + ', '.join(f"{s} {a:.4f} ({n})" for s, (a, n) in acc.items()), flush=True)
-    if log: log_run(log, learn, {**config, **({'bf16': True} if bf16 else {})}, time.time() - t0)
+    if log: (log if callable(log) else functools.partial(log_run, log))(learn, {**config, **({'bf16': True} if bf16 else {})}, time.time() - t0)
     return learn
 
 # %% ../nbs/05_learner.ipynb #6430b95f

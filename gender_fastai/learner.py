@@ -288,11 +288,13 @@ class EpochCheckpoint(Callback):
     "Save model, optimizer, history and `config` to `path` after every completed epoch, atomically; then pass the epoch's log to `logger`, if given"
     order = 90  # after the Recorder has recorded the epoch
     def __init__(self, path, config:dict, history=None,
-                 logger=None): # E.g. `epoch_printer(learn)` (with `learn.logger` off): an epoch's line then means that its checkpoint is written
+                 logger=None, # E.g. `epoch_printer(learn)` (with `learn.logger` off): an epoch's line then means that its checkpoint is written
+                 started:float=None): # The `time.time()` the run's wall time counts from, saved as `seconds` (a resumed run's: less the seconds it had run before); default: the fit's start
         store_attr(); self.path = Path(path)
+    def before_fit(self): self.t0 = time.time() if self.started is None else self.started
     def after_epoch(self):
         if not self.recorder.values or not self.recorder.values[-1]: return  # an epoch skipped by a resumed fit
-        state = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.epoch,
+        state = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.epoch, seconds=time.time() - self.t0,
                      config=self.config, history=L(self.history or []) + [v for v in self.recorder.values if v])
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
         if self.logger: self.logger(self.recorder.log)
@@ -517,7 +519,6 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     start, history = (state['epoch'] + 1, list(state['history'])) if state else (0, [])
     if state: print(f"resuming after epoch {start}/{epochs} from {checkpoint}", flush=True)
     printer = None if progress else epoch_printer(learn)
-    fit_cbs = [*([EpochCheckpoint(checkpoint, config, history, logger=printer)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     best_dir = tempfile.TemporaryDirectory() if save_best else contextlib.nullcontext()
     if printer: learn.logger = noop if checkpoint else printer  # with a checkpoint, each epoch's line once it is written: Ctrl-C after a line leaves that epoch to resume from
     if teacher is not None and not cache: raise GenderError(_NO_CACHE_TEACHER)  # the cache would be too large
@@ -527,7 +528,8 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
         t1 = time.time(); fit_dls.train.y = distil_targets(fit_dls.train.y, teacher_probs(teacher, dls.train.dataset.items.path, dls.vocab), distil)
         learn.loss_func = SoftTargets(loss)
         print(f"the teacher's probabilities, computed once: {len(fit_dls.train.y):,} training images and their mirror images, {time.time() - t1:.0f} s", flush=True)
-    t0 = time.time()
+    t0 = time.time() - (state.get('seconds', 0.) if state else 0.)  # a resumed run's wall time: with the seconds it ran before
+    fit_cbs = [*([EpochCheckpoint(checkpoint, config, history, logger=printer, started=t0)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     try:
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
             if d: learn.model_dir = Path(d); fit_cbs.append(_SaveBest(monitor='valid_loss', fname='best'))

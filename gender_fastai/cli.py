@@ -125,7 +125,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
           no_record:bool=False): # Leave out of the model file the record of the images it trained on (their digests: anyone holding an image can tell whether it trained on it; `gender_fastai_evaluate` then cannot)
     "Train a gender classifier and export it; a checkpoint after every epoch makes an interrupted run resumable"
     with user_errors('gender_fastai_train'):  # Ctrl-C while fastai is imported: one line too
-        from gender_fastai.learner import train_model, check_distil, log_run, DEFAULT_EPOCHS, DEFAULT_ARCH
+        from gender_fastai.learner import train_model, check_distil, check_run_log, log_run, DEFAULT_EPOCHS, DEFAULT_ARCH
         from gender_fastai.models import parse_width
         from gender_fastai.export import export_learner, save_model, check_finite
     ckpt, epochs, given, arch = Path(f"{out}.ckpt"), DEFAULT_EPOCHS if epochs is None else epochs, arch, arch or DEFAULT_ARCH
@@ -137,6 +137,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         if weights is not None and given is None and backbone != 'alexnet': raise GenderError(f"--weights is AlexNet's option: add --arch alexnet or --backbone alexnet (the default architecture is {DEFAULT_ARCH}).")
         check_train_args(epochs, size, out, arch)
         if log: check_out_file(log, '--log')
+        check_run_log(log or Path(out).with_name('runs.csv'))  # a file that is no log of runs: refused now, not rewritten after the training
         if ckpt.exists() and not resume: raise GenderError(f"{ckpt} holds an interrupted run of this --out: add --resume to continue it, or delete it to start afresh.")
         if width is not None: kw['width'] = parse_width(width)
         if distil is not None and not teacher: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")

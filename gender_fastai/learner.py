@@ -6,10 +6,10 @@
 __all__ = ['ARCHS', 'DEFAULT_ARCH', 'DEFAULT_EPOCHS', 'fused_adamw', 'fast_setup', 'bf16_wins', 'CPUBf16', 'Arch', 'backbone',
            'get_arch', 'arch_stats', 'model_file_body', 'learner_structure', 'whole_structure', 'backbone_info',
            'backbone_record', 'class_weights', 'check_smooth', 'gender_learner', 'resnet9_learner', 'arch_dls',
-           'learn_history', 'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'log_run', 'source_accuracy',
-           'body_features', 'feature_photo_aug', 'FeatureDL', 'head_on_features', 'teacher_probs', 'check_distil',
-           'teacher_key', 'distil_targets', 'SoftTargets', 'n_sources', 'default_smooth', 'train_model', 'fit_stage',
-           'no_augmentation', 'two_stage', 'transfer_fit']
+           'learn_history', 'epoch_printer', 'EpochCheckpoint', 'load_checkpoint', 'check_run_log', 'log_run',
+           'source_accuracy', 'body_features', 'feature_photo_aug', 'FeatureDL', 'head_on_features', 'teacher_probs',
+           'check_distil', 'teacher_key', 'distil_targets', 'SoftTargets', 'n_sources', 'default_smooth', 'train_model',
+           'fit_stage', 'no_augmentation', 'two_stage', 'transfer_fit']
 
 # %% ../nbs/05_learner.ipynb #1b0c8bf2
 import contextlib, copy, csv, datetime, functools, hashlib, inspect, io, json, math, numbers, tempfile, time, warnings, torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
@@ -315,8 +315,22 @@ def load_checkpoint(path, config:dict):
     return state
 
 # %% ../nbs/05_learner.ipynb #8b741efe
+_RUN_COLUMNS = ('when', 'arch', 'params', 'seconds')  # in every log of runs: its header starts with the first
+
+def check_run_log(path):
+    "A clear error unless `log_run` can append to `path`: a new or empty file, or a CSV log of runs (a header that starts with `when` and names `arch`, `params` and `seconds`), not a file that the row would rewrite"
+    p = Path(path)
+    if not p.exists() or (p.is_file() and not p.stat().st_size): return
+    if not p.is_file(): raise GenderError(f"{path} is not a file: give the log of runs a file name, e.g. runs.csv.")
+    try:
+        with open(p, encoding='utf-8', newline='') as f: head = next(csv.reader([f.readline(1 << 16)]), [])
+    except UnicodeDecodeError: head = ['']
+    except OSError as e: raise GenderError(f"{path}: cannot read it ({e.strerror or e}): give the log of runs another file.") from None
+    if head[:1] != [_RUN_COLUMNS[0]] or not set(_RUN_COLUMNS) <= set(head):
+        raise GenderError(f"{path} is not a log of training runs (its first line is not the header of one, when,data,arch,...): a run's row would rewrite it: give a new file name (--log on the command line), or a log of runs that training wrote.")
+
 def log_run(path, learn, config:dict, seconds:float):
-    "Append one row describing the finished run of `learn` to the CSV file `path`"
+    "Append one row describing the finished run of `learn` to the CSV file `path` (`check_run_log`: a log of runs, or a new or empty file)"
     h = learn_history(learn)
     row = dict(when=datetime.datetime.now().isoformat(timespec='seconds'), **config,
                params=sum(p.numel() for p in learn.model.parameters()), seconds=round(seconds, 1),
@@ -500,6 +514,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
         check_distil(distil)
         if cache is False: raise GenderError(_NO_CACHE_TEACHER)
     check_smooth(smooth)  # before any data is read
+    if log and not callable(log): check_run_log(log)
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
                   **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'age_balance': age_balance} if age_balance else {}), **({'features': True} if features else {}),

@@ -312,3 +312,13 @@ def test_evaluate_several_datasets(model, utk_small, small_dataset, tmp_path):
     m = json.loads((tmp_path/'report'/'metrics.json').read_text())
     assert m['split'] == 'per source' and {n: p['n'] for n, p in m['sources'].items()} == {utk_small.name: 200, small_dataset.name: 60}
     assert {g['group'] for g in m['subgroups'] if g['kind'] == 'source'} == {utk_small.name, small_dataset.name}
+
+def test_train_refuses_a_log_that_is_not_one(small_dataset, tmp_path):
+    "--log naming a file that is not a log of runs (a CSV of labels), or runs.csv beside --out being one: refused before training, the file as it was"
+    labels = 'file,label\na.jpg,female\n'
+    (tmp_path/'labels.csv').write_text(labels); (tmp_path/'runs.csv').write_text(labels)
+    for log in (['--log', tmp_path/'labels.csv'], []):
+        r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'resnet9', '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.pkl', *log)
+        assert r.returncode == 2 and r.stdout == '' and len(r.stderr.splitlines()) == 1, r.stderr
+        assert f"{log[-1] if log else tmp_path/'runs.csv'} is not a log of training runs" in r.stderr, r.stderr
+    assert (tmp_path/'labels.csv').read_text() == labels and (tmp_path/'runs.csv').read_text() == labels and not (tmp_path/'m.pkl').exists()

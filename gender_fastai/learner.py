@@ -157,7 +157,9 @@ def _squished_body(path, arch, align):
 
 def model_file_body(path, trust:bool=False):
     "The body (all but the last linear layer) of a model file of this library, and the `(mean, std)` it normalises with"
-    path = Path(path); check_backbone_file(path); data = path.read_bytes()
+    path = Path(path); check_backbone_file(path)
+    if path.suffix.lower() == '.onnx': raise GenderModelError(f"{path} is an ONNX file, which only predicts: a backbone is a model file of this library that trains (.safetensors or .pkl, e.g. the one the ONNX file was exported from), 'dlib-gender' or 'alexnet'.")  # not read: it is no pickle to trust
+    data = path.read_bytes()
     if not is_safe(path, data):
         learn = load_pickle(path, data, cpu=True, trust=trust)
         _squished_body(path, getattr(learn, 'arch', 'model'), dls_align(learn.dls))

@@ -136,3 +136,12 @@ def test_a_model_file_cannot_grant_its_backbone_trust(small_dataset, tmp_path):
     for learner in (True, False):
         with pytest.raises(GenderModelError, match='not exported by gender_fastai on this machine'): load_model(old, learner=learner)
         assert load_model(old, learner=learner, trust=True) is not None
+
+def test_onnx_file_as_backbone_one_line(small_dataset, tmp_path):
+    "An ONNX file (gender_fastai_export's) as --backbone: one line saying what a backbone can be, before the file is read (it is no pickle to --trust)"
+    r = run('gender_fastai_export', 'gender_transfer', tmp_path/'t.onnx')
+    assert r.returncode == 0, r.stderr
+    r = run('gender_fastai_train', '--data', small_dataset, '--backbone', tmp_path/'t.onnx', '--epochs', '1', '--bs', '40', '--out', tmp_path/'m.pkl')
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and r.stdout == '', r.stderr
+    assert f"{tmp_path/'t.onnx'} is an ONNX file, which only predicts: a backbone is a model file of this library that trains (.safetensors or .pkl" in r.stderr and '--trust' not in r.stderr, r.stderr
+    assert not (tmp_path/'m.pkl').exists()

@@ -214,7 +214,8 @@ def _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust
     rows = iter(res.astype(object).where(res.notna(), None).to_dict('records'))
     rows = list(rows) if quick is None else [r if r is not None else next(rows) for r in quick]
     for r in rows:  # a model that answers NaN (its training diverged): an error, not a label
-        if not r['error'] and r.get('probability') is None: r.update(label=None, error="the model's answer is not a number (NaN): it is broken, e.g. trained with too high a learning rate")
+        if not r['error'] and r.get('probability') is None: r.update(error="the model's answer is not a number (NaN): it is broken, e.g. trained with too high a learning rate")
+        if r['error']: r['label'] = None  # no label: null in JSON with --faces or without (an empty cell in the CSV, as before)
     return rows
 
 # %% ../nbs/09_cli.ipynb #0f4164a7

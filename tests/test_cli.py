@@ -1,5 +1,5 @@
 "End to end through the console scripts, each in a fresh process, as a user runs them."
-import os, sys, subprocess, csv, pytest
+import os, sys, subprocess, csv, json, pytest
 from pathlib import Path
 from helpers import run, BIN
 
@@ -292,7 +292,7 @@ def test_predict_quick_answers_as_the_api(gender_path, tmp_path):
     got, api = json.loads(r.stdout), predict_files(open_model(), files, progress=False)
     assert [g['file'] for g in got] == list(api.file) and [g['error'] for g in got] == list(api.error)
     ok = api.error == ''
-    assert [g['label'] for g in got] == [('uncertain' if p < 0.995 else l) if e == '' else '' for l, p, e in zip(api.label, api.probability, api.error)]
+    assert [g['label'] for g in got] == [('uncertain' if p < 0.995 else l) if e == '' else None for l, p, e in zip(api.label, api.probability, api.error)]  # no label for an error: null, as with --faces
     assert max(abs(g['probability'] - p) for g, p, e in zip(got, api.probability, api.error) if e == '') < 1e-5
     assert got[2]['probability'] is None and got[2]['error'].startswith('unreadable image')
     csv_ = pd.read_csv(tmp_path/'q.csv')
@@ -322,3 +322,17 @@ def test_train_refuses_a_log_that_is_not_one(small_dataset, tmp_path):
         assert r.returncode == 2 and r.stdout == '' and len(r.stderr.splitlines()) == 1, r.stderr
         assert f"{log[-1] if log else tmp_path/'runs.csv'} is not a log of training runs" in r.stderr, r.stderr
     assert (tmp_path/'labels.csv').read_text() == labels and (tmp_path/'runs.csv').read_text() == labels and not (tmp_path/'m.pkl').exists()
+
+def test_predict_error_rows_have_no_label(model, gender_path, tmp_path):
+    "An unreadable file's row: label null in JSON, with --faces or without (it was \"\" without); an empty cell in the CSV"
+    out, _ = model
+    (tmp_path/'bad.jpg').write_bytes(b'not an image')
+    good = gender_path/'Validation'/'female'/'112944.jpg.jpg'
+    for faces in ([], ['--faces']):
+        r = run('gender_fastai_predict', out, tmp_path/'bad.jpg', good, '--json', '--csv', tmp_path/'p.csv', *faces)
+        assert r.returncode == 1, r.stderr
+        rows = json.loads(r.stdout)
+        assert rows[0]['label'] is None and rows[0]['probability'] is None and rows[0]['error'].startswith('unreadable image'), rows
+        assert rows[-1]['file'].endswith('112944.jpg.jpg') and (rows[-1]['label'] in ('female', 'male') or rows[-1]['error'] == 'no face found'), rows
+        bad = next(csv.DictReader(open(tmp_path/'p.csv')))
+        assert bad['label'] == '' and bad['probability'] == '' and bad['error'].startswith('unreadable image'), bad

@@ -182,14 +182,18 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
             trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Predict female/male for images, or folders of images, or every face in photos"
     import json as J
-    from gender_fastai.modelfile import MODEL_SUFFIXES
+    from gender_fastai.modelfile import MODEL_SUFFIXES, model_path, bundled_file_name
     from gender_fastai.quick import quick_predict
     paths = list(paths)
     if model is None and len(paths) > 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES: model = paths.pop(0)
     with user_errors('gender_fastai_predict'):
         check_predict_args(paths, model, bs, uncertain, csv)
-        files, quick = (None if faces or int8 else quick_predict(paths, model, screen=not no_screen)) or (None, None)  # a few crops the fast model is sure of: answered before torch is imported
-        rows = quick if quick is not None and None not in quick else _predicted_rows(files or paths, model, quick, faces, bs, int8, fp32, no_screen, trust)
+        bad = {}; listed = image_paths(paths, problems=bad)  # a path that does not exist, a broken link: an error row each, in its place
+        good = [f for f in listed if f not in bad] if bad else listed
+        if not good and bundled_file_name(model_path(model)): _none_there(paths, bad)  # a bundled model: at once, not after reading it (a model file is read first, its errors named first)
+        files, quick = (None if faces or int8 or not good else quick_predict(good, model, screen=not no_screen)) or (None, None)  # a few crops the fast model is sure of: answered before torch is imported
+        rows = quick if quick is not None and None not in quick else _predicted_rows(files or good, model, quick, faces, bs, int8, fp32, no_screen, trust, paths, bad)
+        rows = _in_place(rows, listed, bad, faces)
         if uncertain is not None: rows = [dict(r, label='uncertain') if r.get('probability') is not None and r['probability'] < uncertain else r for r in rows]
         if json: print(J.dumps(rows, indent=1))
         else:
@@ -202,12 +206,14 @@ def predict(paths:Param("Images or folders of images", str, nargs='+'),
         failed = any(r['error'] and r['error'] != 'no face found' for r in rows)
     quick_exit('gender_fastai_predict', int(failed))
 
-def _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust):
-    "`gender_fastai_predict`'s rows (`None` for a missing value) from the Python API, for the files of `paths` that `quick` (`quick.quick_predict`'s rows for exactly these files, or `None`) left"
+def _predicted_rows(files, model, quick, faces, bs, int8, fp32, no_screen, trust, paths, bad):
+    "`gender_fastai_predict`'s rows (`None` for a missing value) from the Python API, for the image `files` that `quick` (`quick.quick_predict`'s rows for exactly these files, or `None`) left; the model is opened, and its errors are given, before those of `paths` (as given) and `bad` (`core.image_paths`' problems)"
     from gender_fastai.inference import open_model, predict_files, predict_photos
     m = open_model(model, trust=trust, learner=False)  # a safe-format file without fastai: seconds sooner
-    if not (files := image_paths(paths)):  # an empty folder: one clear line, not silence
-        raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")
+    if not files:
+        _none_there(paths, bad)
+        if not bad: raise GenderError(f"no images in {', '.join(paths)} (folders are searched, with their subfolders, for {', '.join(sorted(IMG_EXTS))} files).")  # an empty folder: not silence
+        return []
     rest, bf16 = files if quick is None else [f for f, r in zip(files, quick) if r is None], False if fp32 else None
     if faces: res = predict_photos(m, rest, int8=int8, bf16=bf16, progress=sys.stderr.isatty())
     else: res = predict_files(m, rest, bs=bs, progress=sys.stderr.isatty(), int8=int8, bf16=bf16, screen=None if no_screen else 'auto')
@@ -217,6 +223,24 @@ def _predicted_rows(paths, model, quick, faces, bs, int8, fp32, no_screen, trust
         if not r['error'] and r.get('probability') is None: r.update(error="the model's answer is not a number (NaN): it is broken, e.g. trained with too high a learning rate")
         if r['error']: r['label'] = None  # no label: null in JSON with --faces or without (an empty cell in the CSV, as before)
     return rows
+
+def _none_there(paths, bad):
+    "Stop with one line where no path of `paths` is there (`bad`: `core.image_paths`' problems)"
+    if all(Path(p) in bad for p in paths): raise GenderError(f"{paths[0]}: {bad[Path(paths[0])].removesuffix('.')}.")
+
+_COLUMNS = ['file', 'label', 'probability', 'error']
+_FACE_COLUMNS = ['file', 'face', 'left', 'top', 'right', 'bottom', 'score', 'label', 'probability', 'error']
+
+def _in_place(rows, listed, bad, faces):
+    "`rows` of the files of `listed` that `bad` does not name (in order: one each; with `faces`, one per face, or one for a photo without), and for each that it names an error row, in its place"
+    if not bad: return rows
+    groups = []
+    for r in rows:  # a photo's rows: its faces 1, 2, ...; or one without a face number
+        if not faces or not groups or r.get('face') is None or r['face'] == 1: groups.append([r])
+        else: groups[-1].append(r)
+    groups, out = iter(groups), []
+    for f in listed: out += [{**dict.fromkeys(_FACE_COLUMNS if faces else _COLUMNS), 'file': str(f), 'error': bad[f]}] if f in bad else next(groups)
+    return out
 
 # %% ../nbs/09_cli.ipynb #0f4164a7
 def trainable_model(model, trust:bool=False):

@@ -75,22 +75,30 @@ def image_files(path):
     "The image files directly inside `path`, sorted"
     return sorted(p for p in Path(path).iterdir() if p.suffix.lower() in IMG_EXTS and p.is_file())
 
-def _folder_images(d):
-    "The image files under folder `d`, recursively, sorted: links to folders followed (each folder once: no loops), hidden files and folders skipped (e.g. macOS's `._*` copies)"
+def _folder_images(d, problems:dict=None):
+    "The image files under folder `d`, recursively, sorted: links to folders followed (each folder once: no loops), hidden files and folders skipped (e.g. macOS's `._*` copies); with `problems`, also its broken links named as images, each with its reason there"
     out, seen = [], set()
     for root, dirs, files in os.walk(d, followlinks=True):
         if (real := os.path.realpath(root)) in seen: dirs[:] = []; continue
         seen.add(real); dirs[:] = sorted(x for x in dirs if not x.startswith('.'))  # in order: a folder reached twice is named by its first path
-        out += [f for n in files if not n.startswith('.') and Path(n).suffix.lower() in IMG_EXTS and (f := Path(root)/n).is_file()]
+        for f in (Path(root)/n for n in files if not n.startswith('.') and Path(n).suffix.lower() in IMG_EXTS):
+            if f.is_file(): out.append(f)
+            elif problems is not None and f.is_symlink() and not f.exists(): out.append(f); problems[f] = _gone(f)
     return sorted(out)
 
-def image_paths(paths): # A file or folder, or a list of them
+def _gone(p):
+    "Why path `p`, which does not exist, cannot be read"
+    return f"broken link (to {os.readlink(p)}); remove or fix it." if p.is_symlink() else 'no such file or folder'
+
+def image_paths(paths, # A file or folder, or a list of them
+                problems:dict=None): # A dict to fill: given, the paths that do not exist and the broken links named as images in the folders are listed too, in their places, each with its reason here (`{path: reason}`), instead of stopping at the first or skipping them
     "Files in `paths`, with folders expanded to the images inside them (recursively, sorted; links to folders followed, each folder once; hidden files skipped)"
     out = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if p.is_dir(): out += _folder_images(p)
+        if p.is_dir(): out += _folder_images(p, problems)
         elif p.is_file(): out.append(p)
         elif p.exists(): raise GenderError(f"{p}: not a file or folder (a pipe or device?): give image files.")
+        elif problems is not None: out.append(p); problems[p] = _gone(p)
         else: raise GenderError(f"{p}: no such file or folder.")
     return out
 

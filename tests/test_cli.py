@@ -336,3 +336,20 @@ def test_predict_error_rows_have_no_label(model, gender_path, tmp_path):
         assert rows[-1]['file'].endswith('112944.jpg.jpg') and (rows[-1]['label'] in ('female', 'male') or rows[-1]['error'] == 'no face found'), rows
         bad = next(csv.DictReader(open(tmp_path/'p.csv')))
         assert bad['label'] == '' and bad['probability'] == '' and bad['error'].startswith('unreadable image'), bad
+
+def test_predict_missing_paths_and_broken_links_are_rows(model, gender_path, tmp_path):
+    "A path that does not exist among others, and a broken link in a folder: an error row each, in its place, the others predicted (exit status 1, as for an unreadable file), with --faces too; no path there at all: one line (exit status 2)"
+    out, _ = model
+    good = gender_path/'Validation'/'female'/'112944.jpg.jpg'
+    d = tmp_path/'photos'; d.mkdir(); (d/'a.jpg').write_bytes(good.read_bytes()); (d/'b.jpg').symlink_to(tmp_path/'moved.jpg')
+    for faces in ([], ['--faces']):
+        r = run('gender_fastai_predict', out, d, tmp_path/'missing.jpg', good, '--json', '--csv', tmp_path/'p.csv', *faces)
+        assert r.returncode == 1, r.stderr
+        rows = json.loads(r.stdout)
+        assert [Path(x['file']).name for x in rows] == ['a.jpg', 'b.jpg', 'missing.jpg', '112944.jpg.jpg'], rows
+        assert rows[1]['error'] == f"broken link (to {tmp_path/'moved.jpg'}); remove or fix it." and rows[2]['error'] == 'no such file or folder', rows
+        assert all(x['label'] is None and x['probability'] is None for x in rows[1:3]) and list(rows[1]) == list(rows[0]), rows
+        assert rows[0]['label'] == rows[3]['label'] and rows[0]['label'] in ('female', 'male'), rows
+        assert [x['file'] for x in csv.DictReader(open(tmp_path/'p.csv'))] == [x['file'] for x in rows]
+    r = run('gender_fastai_predict', out, tmp_path/'missing.jpg', d/'b.jpg')
+    assert r.returncode == 2 and r.stderr == f"gender_fastai_predict: error: {tmp_path/'missing.jpg'}: no such file or folder.\n" and not r.stdout, r.stderr

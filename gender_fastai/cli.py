@@ -57,7 +57,7 @@ def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learn
     arch = arch or DEFAULT_ARCH; a = get_arch(arch)
     if epochs < 1: raise GenderError(f"--epochs {epochs}: train for at least 1 epoch.")
     if size is not None and size < 16: raise GenderError(f"--size {size}: use 16 px or more (faces need detail; the augmentation pads 4 px).")
-    check_size(arch, size or a.size, a.min_size)
+    check_size(arch, a.size if size is None else size, a.min_size, a.size)
     if Path(out).is_dir(): raise GenderError(f"--out {out} is a folder: give a file name, e.g. {Path(out)/'model.pkl'}.")
     if Path(out).suffix.lower() not in ('.pkl', '.safetensors'): raise GenderError(f"--out {out}: give a .safetensors (the safe format) or .pkl (fastai's export) file name; for ONNX, train to .safetensors and run gender_fastai_export on it.")
     check_out_file(out, '--out')  # its folder writable; not a bundled model
@@ -152,8 +152,11 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
             learn = train_model(data, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, num_workers=workers, weighted=weighted,
                                 save_best=best, bf16=False if fp32 else None, log=lambda *row: run.append(row), checkpoint=ckpt, resume=resume, strict=strict, align=align,
                                 photo_aug=photo_aug, occlude=occlude, balance=balance, age_balance=age_balance, smooth=smooth, **kw)
-            acc = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('accuracy')])
-            print(f"final validation accuracy: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
+            vals, names = learn.recorder.values, learn.recorder.metric_names[1:]
+            losses = [float(v[names.index('valid_loss')]) for v in vals]
+            k = min((i for i, l in enumerate(losses) if l == l), key=losses.__getitem__, default=-1) if best else -1  # --best: the epoch whose weights are kept (fastai's lowest validation loss; never a NaN)
+            acc = float(vals[k][names.index('accuracy')])
+            print(f"{'validation accuracy of the kept epoch (--best: its lowest validation loss)' if best else 'final validation accuracy'}: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
             if no_record: learn.trained_on = False
             loss = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('valid_loss')])
             try:

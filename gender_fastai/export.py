@@ -14,7 +14,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 import gender_fastai
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from fastai.learner import Learner  # for the annotations: a learner comes from fastai's side, imported when one is at hand
-from .core import GenderError, atomic_path, cache_dir, prune_cache, cpu_flags
+from .core import GenderError, atomic_path, out_file, cache_dir, prune_cache, cpu_flags
 from .models import int8_qparams, int8_model, folded_copy
 from .modelfile import GenderModelError, SAFE_FORMAT, SAFE_VERSION, trust_model, pack_digests, digest_set
 
@@ -43,7 +43,7 @@ def check_finite(learn:'Learner'):
 
 def export_learner(learn:'Learner', path):
     "Export `learn` to `path` atomically (a temporary file renamed into place) and trust it; returns `path`"
-    check_finite(learn)
+    out_file(path); check_finite(learn)
     from gender_fastai.learner import learn_history  # fastai's side, imported when a learner is at hand: prediction from a saved file runs without fastai
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
     learn.history = learn_history(learn)  # the training curves travel with the model
@@ -234,7 +234,7 @@ def save_model(learn:'Learner', path,
                calib=None): # Images to calibrate int8 on (default: the learner's training images)
     "Save `learn` in the safe format (safetensors weights, JSON description in the header), atomically; returns `path`"
     from safetensors.torch import save_file
-    check_finite(learn)
+    out_file(path); check_finite(learn)
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
     meta = model_meta(learn)
     if (qp := _int8_meta(learn, meta, int8, calib)): meta['int8'] = qp
@@ -290,7 +290,7 @@ def export_onnx(learn:'Learner', path, opset:int=17):
     "Export `learn`'s model to ONNX with normalisation and softmax inside, its description in the metadata; atomic; returns `path`"
     try: import onnx
     except ImportError: raise GenderError("Exporting to ONNX needs the onnx package: pip install onnx (or gender_fastai[pretrained]).") from None
-    check_finite(learn)
+    out_file(path); check_finite(learn)
     meta = {k: v for k, v in model_meta(learn, record=False).items() if k != 'history'}  # an ONNX file predicts only: no training curves, no record of its training images
     net = _Deployable(exportable(copy.deepcopy(learn.model).cpu().float().to(memory_format=torch.contiguous_format), meta['size']), *meta['stats']).eval()
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import Resize
 from fastai.torch_core import set_seed, default_device, trainable_params, TensorCategory, TensorImage
 from fastai.data.core import DataLoaders
-from .core import GenderError, atomic_path, moved_names, cached_choice, cpu_name, cpu_flags, cpu_bf16
+from .core import GenderError, atomic_path, out_file, moved_names, cached_choice, cpu_name, cpu_flags, cpu_bf16
 from .data import gender_dls, dls_stats, dls_size, dls_align, PadCropFlip, PhotoAug, cached_dls, CachedDL, resized_array
 from .models import *
 from .models import _face_model, _file_backbone
@@ -228,7 +228,7 @@ def gender_learner(dls, # `DataLoaders`, e.g. from `arch_dls` or `gender_dls`
     "A fastai `Learner` for architecture `arch` with AdamW, weight decay, gradient clipping and the metrics; frozen body for pretrained ones"
     check_smooth(smooth)  # before any weights are read
     a, size = get_arch(arch), dls_size(dls)
-    check_size(arch, size, a.min_size)
+    check_size(arch, size, a.min_size, a.size)
     lkw = {k: v for k, v in kwargs.items() if k in inspect.signature(Learner).parameters}
     mkw = {**((a.defaults or {}) if arch_defaults else {}), **{k: v for k, v in kwargs.items() if k not in lkw}}
     want = a.stats(**mkw) if a.stats else None
@@ -259,9 +259,9 @@ def arch_dls(data, # Dataset folder, Kaggle name, or items table
              photo_aug:float=None, # Real-photo augmentation (`PhotoAug`); `None`: the architecture's default
              **kwargs): # Model keywords (for the normalisation of pretrained weights) and `gender_dls` keywords
     "`gender_dls` for `arch`: its default size, alignment, augmentation and the normalisation its pretrained weights expect"
-    a = get_arch(arch); size = size or a.size
+    a = get_arch(arch); size = a.size if size is None else size
     align = a.align if align is None else None if align is False else align
-    check_size(arch, size, a.min_size)
+    check_size(arch, size, a.min_size, a.size)
     dkw = {k: v for k, v in kwargs.items() if k in inspect.signature(gender_dls).parameters or k in ('shuffle', 'drop_last', 'device')}
     stats = arch_stats(arch, **{k: v for k, v in kwargs.items() if k not in dkw})
     return gender_dls(data, size=size, bs=bs, seed=seed, stats=stats, align=align,
@@ -494,10 +494,12 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 log=None, # Append a row for this run to this CSV file (`log_run`); or a function, called with `(learn, config, seconds)` instead, e.g. to write the row once the model is saved
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
-    a = get_arch(arch); size, lr = size or a.size, a.lr if lr is None else lr
+    a = get_arch(arch); size, lr = a.size if size is None else size, a.lr if lr is None else lr
+    if not (isinstance(epochs, numbers.Integral) and epochs >= 1): raise GenderError(f"epochs={epochs}: train for a whole number of epochs, 1 or more (e.g. {DEFAULT_EPOCHS}).")
     if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0): raise GenderError(f"lr={lr}: the learning rate is a number above 0, e.g. {a.lr} ({arch}'s default).")
     if not (isinstance(bs, numbers.Integral) and bs >= 1): raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
-    check_size(arch, size, a.min_size)
+    check_size(arch, size, a.min_size, a.size)
+    if checkpoint: out_file(checkpoint)  # a folder there: said now, not after the first epoch
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")

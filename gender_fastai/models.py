@@ -14,7 +14,7 @@ __all__ = ['ALEXNET_MIN_SIZE', 'MAX_OPTION', 'DLIB_NOTICE', 'DLIB_FACE_NOTICE', 
            'folded_copy', 'alexnet_body', 'structure_meta', 'check_options', 'check_structure', 'model_from_meta']
 
 # %% ../nbs/03_models.ipynb #0f99cadc
-import copy, json, re, hashlib, importlib.util, urllib.error, threading
+import copy, json, re, numbers, hashlib, importlib.util, urllib.error, threading
 import numpy as np, torch.nn.functional as F
 from collections import OrderedDict
 from pathlib import Path
@@ -154,10 +154,13 @@ ALEXNET_MIN_SIZE = 63
 MAX_OPTION = 4096
 "The largest number a model file's options may give (a width, a hidden layer's units): a damaged or crafted header cannot ask for a network of many gigabytes before its weights are checked"
 
-def check_size(arch:str, size:int, min_size:int):
-    "A clear error if `size` is below what `arch` can take, or over what a model file records (`MAX_OPTION`)"
+def check_size(arch:str, size:int, min_size:int,
+               default:int=None): # `arch`'s own size, suggested where it is large enough
+    "A clear error if `size` is no whole number, below what `arch` can take, or over what a model file records (`MAX_OPTION`)"
+    if not isinstance(size, numbers.Integral) or isinstance(size, bool): raise GenderError(f"size={size!r}: the square input size is a whole number of px, e.g. {default or max(64, min_size)}.")
     if size > MAX_OPTION: raise GenderError(f"size={size} is over {MAX_OPTION} px: a model file could not record it (faces need far less: the architectures' defaults are 32-150 px).")
-    if size < min_size: raise GenderError(f"{arch} needs images of {min_size} px or more, not {size}: use size={max(64, min_size)} (--size {max(64, min_size)}).")
+    use = default if default and default >= min_size else max(64, min_size)
+    if size < min_size: raise GenderError(f"{arch} needs images of {min_size} px or more, not {size}: use size={use} (--size {use}).")
 
 # %% ../nbs/03_models.ipynb #97609d06
 def _unwrap(sd):

@@ -353,3 +353,13 @@ def test_predict_missing_paths_and_broken_links_are_rows(model, gender_path, tmp
         assert [x['file'] for x in csv.DictReader(open(tmp_path/'p.csv'))] == [x['file'] for x in rows]
     r = run('gender_fastai_predict', out, tmp_path/'missing.jpg', d/'b.jpg')
     assert r.returncode == 2 and r.stderr == f"gender_fastai_predict: error: {tmp_path/'missing.jpg'}: no such file or folder.\n" and not r.stdout, r.stderr
+
+def test_train_best_reports_the_kept_epoch(small_dataset, tmp_path):
+    "--best: the accuracy printed at the end is that of the epoch whose weights are exported (the lowest validation loss), not the last epoch's"
+    r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'resnet9', '--epochs', '3', '--bs', '40', '--best', '--out', tmp_path/'m.safetensors')
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines(); epochs = [l.split() for l in lines if l.startswith('epoch ')]
+    assert [e[1] for e in epochs] == ['1/3', '2/3', '3/3'] and all(e[4] == 'valid_loss' and e[6] == 'accuracy' for e in epochs), lines
+    kept = min(epochs, key=lambda e: float(e[5]))
+    line = next(l for l in lines if l.startswith('validation accuracy of the kept epoch (--best: its lowest validation loss): '))
+    assert line.rsplit(': ', 1)[1].split()[0] == kept[7] and not any(l.startswith('final validation accuracy') for l in lines), (line, epochs)

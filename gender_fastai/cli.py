@@ -138,6 +138,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
         check_train_args(epochs, size, out, arch)
         if log: check_out_file(log, '--log')
         check_run_log(log or Path(out).with_name('runs.csv'))  # a file that is no log of runs: refused now, not rewritten after the training
+        if ckpt.is_dir(): raise GenderError(f"{ckpt} is a folder where the checkpoint of --out {out} goes: move or remove it, or choose another --out.")
         if ckpt.exists() and not resume: raise GenderError(f"{ckpt} holds an interrupted run of this --out: add --resume to continue it, or delete it to start afresh.")
         if width is not None: kw['width'] = parse_width(width)
         if distil is not None and not teacher: raise GenderError("--distil is the teacher's weight in the training targets: add --teacher MODEL, e.g. --teacher gender_faceresnet.")

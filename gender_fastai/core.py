@@ -38,12 +38,14 @@ class GenderDataError(GenderError, ValueError):
     "A problem with a dataset or a download"
 
 # %% ../nbs/00_core.ipynb #618a6dda
-def out_file(path):
-    "`path` as a `Path` where a file can be written (its missing folders made when it is), or a `GenderError` before any work: it is a folder, or a file stands where one of its folders would be"
+def out_file(path, example:str='model.safetensors'): # A file name the message suggests in a folder given instead
+    "`path` as a `Path` where a file can be written (its missing folders made when it is), or a `GenderError` before any work: it is a folder, a file or a broken link stands where one of its folders would be, or the nearest folder is not writable"
     path = Path(path)
-    if path.is_dir(): raise GenderError(f"{path} is a folder: give the path of a file to write, e.g. {path/'model.safetensors'}.")
-    up = next((q for q in path.absolute().parents if q.exists()), None)
+    if path.is_dir(): raise GenderError(f"{path} is a folder: give the path of a file to write, e.g. {path/example}.")
+    up = next((q for q in path.absolute().parents if os.path.lexists(q)), None)
+    if up is not None and not up.exists(): raise GenderError(f"{path}: {up} is a broken link (to {os.readlink(up)}): it cannot be written there.")
     if up is not None and not up.is_dir(): raise GenderError(f"{path}: {up} is a file, not a folder: it cannot be written there.")
+    if up is not None and not os.access(up, os.W_OK): raise GenderError(f"{path}: the folder {up} is not writable.")
     return path
 
 @contextlib.contextmanager
@@ -101,7 +103,7 @@ def _gone(p):
 
 def image_paths(paths, # A file or folder, or a list of them
                 problems:dict=None): # A dict to fill: given, the paths that do not exist and the broken links named as images in the folders are listed too, in their places, each with its reason here (`{path: reason}`), instead of stopping at the first or skipping them
-    "Files in `paths`, with folders expanded to the images inside them (recursively, sorted; links to folders followed, each folder once; hidden files skipped)"
+    "Files in `paths`, with folders expanded to the images inside them (recursively, sorted; links to folders followed, each folder once and none above the folder given; hidden files skipped)"
     out = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
         if p.is_dir(): out += _folder_images(p, problems)
@@ -174,6 +176,7 @@ Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, 2 * MAX_PIXELS)  # PIL
 def _unreadable_error(path, e):
     msg = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e)).replace(f" '{path}'", '')  # the same message on every run; the path named once
     if isinstance(path, (str, os.PathLike)) and os.path.isfile(path) and os.path.getsize(path) == 0: return GenderDataError(f"{path}: unreadable image (an empty file); remove or fix it.")
+    if isinstance(e, FileNotFoundError): return GenderDataError(f"{path}: unreadable image (no such file); remove or fix it.")
     return GenderDataError(f"{path}: unreadable image ({type(e).__name__}: {msg[:120]}); remove or fix it.")
 
 def _reason(path, e):
@@ -293,6 +296,7 @@ def unreadable(path):
     try:
         with Image.open(path) as im:
             if e := _size_error(path, *im.size): return _reason(path, e)
+    except FileNotFoundError as e: return _reason(path, _unreadable_error(path, e))  # 'unreadable image (no such file)', as `undecodable` says it
     except Exception as e: return f"{type(e).__name__}: {str(e)[:100]}"
 
 def undecodable(path):

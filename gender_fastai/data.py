@@ -458,15 +458,19 @@ def verify_items(df, strict:bool=False,
     warnings.warn(f"skipped {len(bad)} unreadable image(s): {names}")
     return df[~df.path.astype(str).isin(bad)].reset_index(drop=True)
 
-def check_items(df, what:str='The items table'):
+def check_items(df, what:str='The items table',
+                splits:bool=True): # Refuse splits other than train, valid and test (`False`: where the split is not read, e.g. evaluating every row: those left as they are)
     "Items table `df` with its labels and splits in the library's words (`class_name`: 'Female' or 'women' is female; 'validation' or 'val' is valid), or one `GenderDataError` naming what is missing or not understood"
     if not isinstance(df, pd.DataFrame) or not {'path', 'label', 'split'} <= set(df.columns):
         has = f"it has the columns {list(df.columns)}" if isinstance(df, pd.DataFrame) else f"it is a {type(df).__name__}"
         raise GenderDataError(f"{what} needs the columns path, label ({' or '.join(CLASSES)}) and split (train, valid or test), as load_items makes them: {has}.")
     label = df.label.map(lambda v: class_name(v) if isinstance(v, str) else None)
     split = df.split.map(lambda v: _SPLITS.get(v.strip().lower()) if isinstance(v, str) else None)
-    for col, new, ok in (('label', label, ' or '.join(CLASSES)), ('split', split, 'train, valid or test')):
-        if (bad := new.isna()).any(): raise GenderDataError(f"{what} has {int(bad.sum())} row(s) whose {col} is not {ok} (the first: {df[col][bad].iloc[0]!r} in row {df.index[bad][0]}): fix or drop them.")
+    if not splits: split = split.where(split.notna(), df.split)
+    for col, new, ok in (('label', label, ' or '.join(CLASSES)), *([('split', split, 'train, valid or test')] if splits else [])):
+        if (bad := new.isna()).any():
+            v = df[col][bad].iloc[0]; v = repr(v) if isinstance(v, str) else v  # numbers as numbers (not `np.int64(0)`)
+            raise GenderDataError(f"{what} has {int(bad.sum())} row(s) whose {col} is not {ok} (the first: {v} in row {df.index[bad][0]}): fix or drop them.")
     return df if label.equals(df.label) and split.equals(df.split) else df.assign(label=label, split=split)
 
 # %% ../nbs/02_data.ipynb #c95dd4c6

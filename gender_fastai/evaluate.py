@@ -235,7 +235,7 @@ class Evaluation:
 def _dataset_items(learn, data, split, trained, name=None):
     "The items of one dataset (folder, Kaggle name or items table) to evaluate, marked `in_training` where `trained` (digests) is known, and how they were chosen: `(items, {'split', 'why'})`"
     table = isinstance(data, pd.DataFrame)
-    if table: data = check_items(data, 'An items table')
+    if table: data = check_items(data, 'An items table', splits=split not in ('all', 'unseen'))  # the splits matter only where one is chosen
     df = (data if table else load_items(get_data(data), check=False, **getattr(learn, 'split', {}))).drop(columns='in_training', errors='ignore')  # a folder of one class is a test set too (its recall); marks of another model dropped
     if split in ('train', 'valid', 'test'): df = df[df.split == split]  # only these to digest
     if trained is not None:

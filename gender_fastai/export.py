@@ -43,7 +43,7 @@ def check_finite(learn:'Learner'):
 
 def export_learner(learn:'Learner', path):
     "Export `learn` to `path` atomically (a temporary file renamed into place) and trust it; returns `path`"
-    out_file(path); check_finite(learn)
+    out_file(path, 'model.pkl'); check_finite(learn)
     from gender_fastai.learner import learn_history  # fastai's side, imported when a learner is at hand: prediction from a saved file runs without fastai
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)
     learn.history = learn_history(learn)  # the training curves travel with the model
@@ -290,7 +290,7 @@ def export_onnx(learn:'Learner', path, opset:int=17):
     "Export `learn`'s model to ONNX with normalisation and softmax inside, its description in the metadata; atomic; returns `path`"
     try: import onnx
     except ImportError: raise GenderError("Exporting to ONNX needs the onnx package: pip install onnx (or gender_fastai[pretrained]).") from None
-    out_file(path); check_finite(learn)
+    out_file(path, 'model.onnx'); check_finite(learn)
     meta = {k: v for k, v in model_meta(learn, record=False).items() if k != 'history'}  # an ONNX file predicts only: no training curves, no record of its training images
     net = _Deployable(exportable(copy.deepcopy(learn.model).cpu().float().to(memory_format=torch.contiguous_format), meta['size']), *meta['stats']).eval()
     path = Path(path).absolute(); path.parent.mkdir(parents=True, exist_ok=True)

@@ -135,9 +135,10 @@ def load_model(path, cpu:bool=True, trust:bool=False,
     if not path.is_file(): raise GenderModelError(f"{path}: no such model file.")
     if path.suffix.lower() in IMG_EXTS: raise GenderModelError(f"{path} is an image, not a model file: give a model file (.safetensors, .onnx or .pkl) or a bundled model's name.")
     data = path.read_bytes()  # read once: what is checked is what is loaded
-    if path.suffix.lower() == '.onnx' or (data[:1] == b'\x08' and data[2:3] == b'\x12'):  # ONNX's protobuf opens with its IR version and producer fields (a pickle with 0x80, a safe-format file with its header's length)
+    if is_safe(path, data): return load_safe(path, cpu, learner, trust)
+    if path.suffix.lower() == '.onnx' or data[:1] == b'\x08':  # ONNX's protobuf opens with its IR version's field (a pickle with 0x80, a zip with PK)
         raise GenderModelError(f"{path} is an ONNX model: it only predicts, and load_model reads .safetensors or .pkl files: open it with open_model(path) (an OnnxModel), or load the .safetensors file it was exported from.")
-    return load_safe(path, cpu, learner, trust) if is_safe(path, data) else load_pickle(path, data, cpu=cpu, trust=trust)
+    return load_pickle(path, data, cpu=cpu, trust=trust)
 
 # %% ../nbs/07_inference.ipynb #796c67db
 _INFERENCE = weakref.WeakKeyDictionary()  # model -> {int8: (weights version, its optimised copy), 'bf16': (weights version, its bf16 copy), 'bf16_checked': bool, 'bf16_wins': {size: bool}, 'seen': images run by `fast_probs`}

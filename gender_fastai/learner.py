@@ -298,6 +298,7 @@ class EpochCheckpoint(Callback):
         if not self.recorder.values or not self.recorder.values[-1]: return  # an epoch skipped by a resumed fit
         state = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.epoch, seconds=time.time() - self.t0,
                      config=self.config, history=L(self.history or []) + [v for v in self.recorder.values if v])
+        if (keep := first(c for c in self.learn.cbs if getattr(c, 'best_state', None) is not None)): state['best'] = (float(keep.best), keep.best_state)  # `save_best`: the best epoch's loss and weights, for a resumed run
         with atomic_path(self.path) as tmp: torch.save(state, tmp)
         if self.logger: self.logger(self.recorder.log)
 
@@ -456,9 +457,15 @@ DEFAULT_EPOCHS = 11
 _NO_CACHE_TEACHER = "A teacher's probabilities are computed once for the pre-resized cache: train with cache=True (it needs size x size x 3 bytes per training image; without it by choice, or above 2 GB: use a smaller --size / size, or fewer images)."
 
 class _SaveBest(SaveModelCallback):
-    "fastai's `SaveModelCallback` without its line 'Better model found at epoch ...': the epoch lines are `train_model`'s"
+    "fastai's `SaveModelCallback` without its line 'Better model found at epoch ...' (the epoch lines are `train_model`'s), past the epochs a resumed fit skips, and keeping the best weights for `EpochCheckpoint` (`best_state`); given `best` `(valid loss, weights)` from a checkpoint, it goes on from that epoch's"
+    def __init__(self, best=None, **kwargs): super().__init__(**kwargs); self.resumed, self.best_state = best, best[1] if best else None
+    def before_fit(self):
+        super().before_fit()
+        if self.resumed: self.best = self.resumed[0]; torch.save(self.resumed[1], self.learn.path/self.learn.model_dir/f'{self.fname}.pth')  # what `after_fit` loads unless a later epoch does better
     def after_epoch(self):
+        if not self.recorder.values or not self.recorder.values[-1]: return  # an epoch skipped by a resumed fit
         with contextlib.redirect_stdout(io.StringIO()): super().after_epoch()
+        if self.new_best: self.best_state = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
 
 def n_sources(data):
     "How many sources `train_model`'s `data` holds: a list of folders or names, an items table's `source` values, else 1"
@@ -495,11 +502,12 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
                 cbs=None, **kwargs): # Passed to the learner factory, e.g. `width`, `weights`, `backbone_source`
     "Build data and learner for `arch` and train with `fit_one_cycle`; returns the `Learner`"
     a = get_arch(arch); size, lr = a.size if size is None else size, a.lr if lr is None else lr
-    if not (isinstance(epochs, numbers.Integral) and epochs >= 1): raise GenderError(f"epochs={epochs}: train for a whole number of epochs, 1 or more (e.g. {DEFAULT_EPOCHS}).")
+    if not (isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and epochs >= 1): raise GenderError(f"epochs={epochs}: train for a whole number of epochs, 1 or more (e.g. {DEFAULT_EPOCHS}).")
     if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0): raise GenderError(f"lr={lr}: the learning rate is a number above 0, e.g. {a.lr} ({arch}'s default).")
     if not (isinstance(bs, numbers.Integral) and bs >= 1): raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
     check_size(arch, size, a.min_size, a.size)
-    if checkpoint: out_file(checkpoint)  # a folder there: said now, not after the first epoch
+    epochs, size, bs = int(epochs), int(size), int(bs)  # numpy's whole numbers as Python's (the settings are written as JSON)
+    if checkpoint: out_file(checkpoint, 'run.ckpt')  # a folder there: said now, not after the first epoch
     aug = a.photo_aug if photo_aug is None else photo_aug
     if features and not a.frozen: raise GenderError(f"features=True trains a frozen body's head on its features: {arch} has no frozen body")
     if not 0 <= occlude <= 1: raise GenderError(f"occlude={occlude}: it is the share of training images with an occluding rectangle, a number from 0 to 1.")
@@ -551,7 +559,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     fit_cbs = [*([EpochCheckpoint(checkpoint, config, history, logger=printer, started=t0)] if checkpoint else []), *([CPUBf16()] if bf16 else [])]  # fit only: not in the export
     try:
         with best_dir as d, (learn.no_bar() if not progress else contextlib.nullcontext()):
-            if d: learn.model_dir = Path(d); fit_cbs.append(_SaveBest(monitor='valid_loss', fname='best'))
+            if d: learn.model_dir = Path(d); fit_cbs.append(_SaveBest(best=(state or {}).get('best'), monitor='valid_loss', fname='best'))
             learn.dls = fit_dls
             with head_on_features(learn, photo_aug=aug, occlude=occlude) if features else contextlib.nullcontext():  # the head alone, on features: what its checkpoints hold
                 if state: learn.model.load_state_dict(state['model']); learn.create_opt(); learn.opt.load_state_dict(state['opt'])

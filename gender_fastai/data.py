@@ -148,8 +148,11 @@ def _carve_valid(df, valid_pct, seed):
 
 # %% ../nbs/02_data.ipynb #988f0c9f
 def _class_images(d):
-    "The images in class folder `d` at any depth (`female/2019/*.jpg`), as `image_paths` lists them, without folders starting with `_` (as `_subdirs` leaves them out)"
-    return [f for f in image_paths(d) if not any(part.startswith('_') for part in f.relative_to(d).parts[:-1])]
+    "The images in class folder `d` at any depth (`female/2019/*.jpg`), as `image_paths` lists them, without folders starting with `_` (as `_subdirs` leaves them out); broken links named as images are left out with a warning that names them"
+    problems = {}
+    fs = [f for f in image_paths(d, problems) if not any(part.startswith('_') for part in f.relative_to(d).parts[:-1])]
+    if gone := [f for f in fs if f in problems]: warnings.warn(f"skipped {len(gone)} broken link(s) in {d}: " + '; '.join(map(str, gone[:5])) + (f"; and {len(gone) - 5} more" if len(gone) > 5 else ''))
+    return [f for f in fs if f not in problems]
 
 def _check_classes(df, where):
     for split in ('train', 'valid'):

@@ -352,7 +352,7 @@ def predict_probs(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   int8:bool=False, # The int8 network (a `Learner` or `TorchModel` on the CPU)
                   bf16:bool=None): # See `fast_probs`
     "Class probabilities `(n, n_classes)` for readable image `files` (or one image), in batches, without gradients"
-    files = [files] if isinstance(files, (str, os.PathLike, bytes, Image.Image)) else list(files)
+    files = [files] if isinstance(files, (str, os.PathLike, bytes, Image.Image)) or (isinstance(files, np.ndarray) and files.ndim == 3) else list(files)  # one image (an array: one model input, `(size, size, 3)`)
     if bs < 1: raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
     if not _is_torch(learn):  # an `OnnxModel`
         if int8 or bf16: raise GenderError(f"{'int8' if int8 else 'bf16'} runs the library's own models on the CPU (safe-format files from save_model), not ONNX.")

@@ -11,7 +11,7 @@ import os, sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.script import call_parse, Param
-from .core import GenderError, IMG_EXTS, atomic_path, check_threshold, image_paths  # first: it also filters torch's notice about jit, raised when fastai is imported
+from .core import GenderError, IMG_EXTS, atomic_path, out_file, check_threshold, image_paths  # first: it also filters torch's notice about jit, raised when fastai is imported
 
 # %% ../nbs/09_cli.ipynb #8af512dd
 @contextmanager
@@ -47,8 +47,8 @@ def check_out_file(path, opt:str): # The option that names it, e.g. '--log'
     p = Path(path)
     if p.is_dir(): raise GenderError(f"{opt} {path} is a folder: give a file name.")
     if name := bundled_file_name(p): raise GenderError(f"{opt} {path} is the bundled model {name}, which ships with the package: write elsewhere.")
-    d = next(q for q in (p.absolute().parent, *p.absolute().parents) if q.exists())  # made if missing
-    if not d.is_dir() or not os.access(d, os.W_OK): raise GenderError(f"{opt} {path}: its folder is not writable.")
+    try: out_file(p)  # its nearest existing folder writable (missing ones are made), no file or broken link above it
+    except GenderError: raise GenderError(f"{opt} {path}: its folder is not writable.") from None
 
 def check_train_args(epochs:int, size:int, out, arch:str=None): # `None`: `learner.DEFAULT_ARCH`
     "Refuse settings that could only fail after training"
@@ -159,7 +159,7 @@ def train(data:Param("Dataset folder, or Kaggle dataset `owner/name` (default ca
             acc = float(vals[k][names.index('accuracy')])
             print(f"{'validation accuracy of the kept epoch (--best: its lowest validation loss)' if best else 'final validation accuracy'}: {acc:.4f} ({len(learn.dls.valid_ds)} images)")
             if no_record: learn.trained_on = False
-            loss = float(learn.recorder.values[-1][learn.recorder.metric_names[1:].index('valid_loss')])
+            loss = losses[-1]
             try:
                 check_finite(learn)
                 if loss != loss and not best: raise GenderError(f"The validation loss is NaN after the last epoch: the training diverged (train again with a lower --lr); nothing written.")

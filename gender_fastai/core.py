@@ -258,10 +258,11 @@ def open_face(src,
         jpeg = isinstance(src, (str, os.PathLike)) and str(src).lower().endswith(('.jpg', '.jpeg'))
         if (isinstance(src, bytes) or jpeg) and (im := _turbo(src if isinstance(src, bytes) else Path(src).read_bytes(), draft)) is not None:
             return im  # one read, and libjpeg-turbo's decode: 1.3-1.6x faster than PIL's open + load
-        im = Image.open(io.BytesIO(src) if isinstance(src, bytes) else src)  # a path: PIL reads it again (only files `_turbo` leaves to it)
-        if e := _size_error(name, *im.size, _pixel_limit(*im.size, draft if im.format in ('JPEG', 'MPO') else None)): raise e
-        if draft and im.format in ('JPEG', 'MPO'): im.draft('RGB', (draft, draft))  # MPO: a phone's JPEG with more pictures after it
-        return _to_rgb(ImageOps.exif_transpose(im))
+        with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:  # a path: PIL reads it again (only files `_turbo` leaves to it), and closes it here whatever happens (a GIF or a refused image kept it open)
+            if e := _size_error(name, *im.size, _pixel_limit(*im.size, draft if im.format in ('JPEG', 'MPO') else None)): raise e
+            if draft and im.format in ('JPEG', 'MPO'): im.draft('RGB', (draft, draft))  # MPO: a phone's JPEG with more pictures after it
+            out = _to_rgb(ImageOps.exif_transpose(im)); out.load()
+        return out
     except GenderDataError: raise
     except Image.DecompressionBombError as e:  # PIL's own limit (179 MP) struck first
         m = re.search(r'\((\d+) pixels\)', str(e))

@@ -124,6 +124,8 @@ def load_pickle(path, data:bytes=None, # The file's bytes, if already read
                 cpu:bool=True, trust:bool=False):
     "The fastai `Learner` in an export (a pickle) that this machine wrote or that the caller trusts, checked to be a female/male classifier"
     path = Path(path); data = path.read_bytes() if data is None else data
+    if not (data[:4] == b'PK\x03\x04' or data[:1] == b'\x80'):  # torch's zip archive (what fastai's export writes) or a bare pickle: anything else is no model, whatever the trust
+        raise GenderModelError(f"{path} is not a model file: neither the safe format, ONNX nor a fastai export (give a .safetensors, .onnx or .pkl file, or a bundled model's name).")
     if not trust and not is_trusted(data):
         raise GenderModelError(f"{path} was not exported by gender_fastai on this machine. A fastai model file is a pickle and loading it "
                                "runs code from it: load it only if you trust its source, with trust=True (--trust on the command line).")

@@ -88,7 +88,11 @@ def test_train_kaggle_without_credentials(tmp_path):
     assert 'No Kaggle credentials' in r.stderr and '~/.kaggle/kaggle.json' in r.stderr and len(r.stderr.splitlines()) == 1
 
 def test_predict_bad_model_and_missing_image(model, tmp_path):
-    (tmp_path/'fake.pkl').write_text('hello')
+    (tmp_path/'fake.pkl').write_text('hello')  # not a pickle: said so before any word of trust
+    for trust in ((), ('--trust',)):
+        r = run('gender_fastai_predict', tmp_path/'fake.pkl', tmp_path, *trust)
+        assert r.returncode == 2 and 'fake.pkl is not a model file' in r.stderr and len(r.stderr.splitlines()) == 1
+    (tmp_path/'fake.pkl').write_bytes(b'PK\x03\x04' + b'hello')  # a zip archive, as fastai's export writes
     r = run('gender_fastai_predict', tmp_path/'fake.pkl', tmp_path)
     assert r.returncode == 2 and 'was not exported by gender_fastai on this machine' in r.stderr and len(r.stderr.splitlines()) == 1
     r = run('gender_fastai_predict', tmp_path/'fake.pkl', tmp_path, '--trust')

@@ -12,12 +12,12 @@ import os, shutil, signal, tempfile, threading, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-import pandas as pd
-from PIL import Image, ImageDraw, ImageFont
+import numpy as np, pandas as pd
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
-    from gender_fastai.core import GenderError, open_face, torch_threads
+    from gender_fastai.core import GenderError, GenderDataError, open_face, torch_threads, _to_rgb, _size_error, _pixel_limit, _unreadable_error, _reason
     from gender_fastai.faces import face_detector
     from gender_fastai.modelfile import model_record, digest_set
     from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes, _whole_chunks, _models_ready
@@ -37,16 +37,27 @@ COLOURS = {'female': (230, 60, 140), 'male': (40, 120, 230)}
 "Box colour of each class in the annotated photo"
 
 # %% ../nbs/10_app.ipynb #2b75fb60
+def _image_of(photo, name:str='image'):
+    "PIL image or uint8 array `photo` as `open_face` reads a file of it (upright 8-bit RGB, size limits), or a `GenderDataError` naming it `name`"
+    if isinstance(photo, np.ndarray):
+        if photo.dtype != np.uint8 or not (photo.ndim == 2 or photo.ndim == 3 and photo.shape[2] in (3, 4)):
+            raise GenderDataError(f"{name}: a numpy array of {photo.dtype} {photo.shape} is not an image: give an (h, w, 3) RGB or (h, w) grey array of uint8.")
+        h, w = photo.shape[:2]
+    else: w, h = photo.size
+    if e := _size_error(name, w, h, _pixel_limit(w, h)): raise e
+    try: return _to_rgb(Image.fromarray(np.ascontiguousarray(photo)) if isinstance(photo, np.ndarray) else ImageOps.exif_transpose(photo))
+    except Exception as e: raise _unreadable_error(name, e) from None  # an image opened from a damaged file fails when its pixels are read
+
 def read_photo(photo):
-    "`(PIL image, None)` for an upload, or `(None, message)` saying why it cannot be used"
+    "`(PIL image, None)` for an upload (path, bytes, PIL image or uint8 array), or `(None, message)` saying why it cannot be used"
     if photo is None: return None, "Upload a photo first."
-    if isinstance(photo, Image.Image): return photo.convert('RGB'), None
-    try: return open_face(photo), None
+    if not isinstance(photo, (str, os.PathLike, bytes, Image.Image, np.ndarray)):
+        return None, f"This upload cannot be used: a photo is a file path, bytes, a PIL image or a uint8 array, not {type(photo).__name__}."
+    try: return (_image_of(photo) if isinstance(photo, (Image.Image, np.ndarray)) else open_face(photo)), None
     except GenderError as e:
-        msg = str(e)
-        if isinstance(photo, (str, Path)): msg = msg.replace(str(photo), Path(photo).name)
-        msg = msg.replace('; remove or fix it', '')
-        return None, f"This upload cannot be used: {msg}"
+        if isinstance(photo, (str, os.PathLike)): msg = str(e).replace(os.fspath(photo), Path(photo).name)
+        else: msg = _reason('<bytes>' if isinstance(photo, bytes) else 'image', e)  # no file name to give: the reason alone
+        return None, "This upload cannot be used: " + msg.replace('; remove or fix it', '')
 
 # %% ../nbs/10_app.ipynb #ce60fdef
 def _font(px:int):
@@ -135,7 +146,7 @@ def _csv_folder():
 
 def _photo_rows(model, photo, mode:str=CROP):
     "The rows of `label_photos` for one uploaded `photo`: one per face, or one with the reason it has none"
-    name = Path(photo).name if isinstance(photo, (str, Path)) else 'photo'
+    name = Path(photo).name if isinstance(photo, (str, os.PathLike)) else 'photo'
     img, msg = read_photo(photo)
     if img is not None:
         with torch_threads(1): faces, msg = label_faces(model, img, mode)

@@ -153,9 +153,15 @@ def _photo_rows(model, photo, mode:str=CROP):
     if img is None or not len(faces): return [dict(file=name, error=msg)]
     return [dict(file=name, **r, error='') for r in faces.to_dict('records')]
 
+def _photo_list(photos):
+    "The uploads `photos` as a list: one path, bytes, image or `(h, w[, c])` array is a list of one (a path is no list of its characters)"
+    if photos is None: return []
+    one = isinstance(photos, (str, os.PathLike, bytes, Image.Image)) or (photos.ndim < 4 if isinstance(photos, np.ndarray) else not hasattr(photos, '__iter__'))
+    return [p for p in ([photos] if one else photos) if p is not None]
+
 def label_photos(model, photos, mode:str=CROP, csv_dir=None): # `None`: a new folder of the app's, deleted after `KEEP_S`
-    "`(table, CSV file, message)` for a list of uploaded photos: one row per face (or per photo with `CROP`), errors as rows"
-    photos = [p for p in (photos or []) if p is not None]
+    "`(table, CSV file, message)` for a list of uploaded photos (or one): one row per face (or per photo with `CROP`), errors as rows"
+    photos = _photo_list(photos)
     if not photos: return pd.DataFrame(columns=BATCH_COLUMNS), None, "Upload one or more photos first."
     if len(photos) > MAX_FILES: return pd.DataFrame(columns=BATCH_COLUMNS), None, f"{len(photos)} photos is over the limit of {MAX_FILES} at a time: upload fewer."
     if _whole_chunks(model): _models_ready(model)  # the model's graph built (and timed, once per CPU) before the threads load the cores (its bf16 one where a photo first has enough faces)

@@ -20,7 +20,7 @@ with warnings.catch_warnings():
     from gender_fastai.core import GenderError, GenderDataError, open_face, torch_threads, _to_rgb, _size_error, _pixel_limit, _unreadable_error, _reason
     from gender_fastai.faces import face_detector
     from gender_fastai.modelfile import model_record, digest_set
-    from gender_fastai.inference import open_model, default_model_path, predict_probs, predict_faces, OnnxModel, _classes, _whole_chunks, _models_ready
+    from gender_fastai.inference import open_model, model_path, predict_probs, predict_faces, OnnxModel, _classes, _whole_chunks, _models_ready
 
 # %% ../nbs/10_app.ipynb #2e9616a8
 MAX_UPLOAD_MB = 20
@@ -188,8 +188,8 @@ def _trained_text(model, meta):
     return 'not recorded' if d is None or d is False else f"{len(digest_set(d)):,} distinct image files (recorded by their digests: `gender_fastai_evaluate` tells them from the others)"
 
 def model_card_md(model, path=None):
-    "Markdown card of `model` loaded from `path` (`None`: the bundled model)"
-    path = Path(path) if path else default_model_path()
+    "Markdown card of `model` loaded from `path`: a file, or a bundled model's name (`None`: the default one)"
+    path = model_path(path)  # a bundled model's name: its file, whose card is beside it (not NAME.md in the current folder)
     card = path.with_suffix('.md')
     if card.is_file(): return card.read_text()
     m = _meta(model)
@@ -279,7 +279,6 @@ def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --t
          trust:bool=False): # Load a pickle model file that was not exported on this machine (runs code from it)
     "Serve the web app: label every face in uploaded photos, in the browser"
     from gender_fastai.cli import user_errors
-    from gender_fastai.inference import model_path
     with user_errors('gender_fastai_app'):
         if model and not model_path(model).is_file(): raise GenderError(f"{model}: no such model file.")
         check_port(host, port)

@@ -260,9 +260,10 @@ def check_port(host:str, port:int):
         with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s: s.bind((host, port))
     except OSError as e: raise GenderError(f"{host}:{port} cannot be served on ({e.strerror or e}): another program holds the port, or the address is not this machine's; choose another --port (or --host).") from None
 
-def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False, queue:int=100, block:bool=True):
+def serve(model_path=None, host:str='127.0.0.1', port:int=7860, trust:bool=False, queue:int=100, block:bool=True,
+          model=None): # The model of `model_path`, already loaded; `None`: loaded here
     "Load the model at `model_path` (`None`: bundled), build the app and serve it on `host`:`port`"
-    model = open_model(model_path, trust=trust, learner=False)  # prediction only: a safe-format file without fastai
+    if model is None: model = open_model(model_path, trust=trust, learner=False)  # prediction only: a safe-format file without fastai
     demo = build_app(model, model_path)
     demo.queue(default_concurrency_limit=2, max_size=queue)
     with warnings.catch_warnings():
@@ -282,6 +283,7 @@ def main(model:Param("Model file (.safetensors, .onnx, or a fastai .pkl with --t
     with user_errors('gender_fastai_app'):
         if model and not model_path(model).is_file(): raise GenderError(f"{model}: no such model file.")
         check_port(host, port)
+        loaded = open_model(model, trust=trust, learner=False)  # a file that is no model (an image) refused before the app says it serves
         print(f"gender_fastai_app: serving on http://{host}:{port} (Ctrl+C stops it)", flush=True)
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, `docker stop`: stopped as Ctrl+C stops it, uploads and CSVs deleted
-        serve(model, host, port, trust)
+        serve(model, host, port, trust, model=loaded)

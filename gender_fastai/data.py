@@ -319,7 +319,7 @@ def _shared_files(parts, sources):
     for (name, df), src in zip(parts.items(), sources):
         real = {os.path.realpath(p) for p in df.path}
         for s2, r2 in seen.values():
-            if (k := len(real & r2)): raise GenderDataError(f"{s2} and {src} share {k} image file(s) (the same folder, or one inside the other): the same images twice; give each dataset once.")
+            if (k := len(real & r2)): raise GenderDataError(f"{s2} and {src} share {k} image file(s) (the same folder, one inside the other, or links to the same files): the same images twice; give each dataset once.")
         seen[name] = (src, real)
 
 def _source_parts(sources, valid_pct, seed):

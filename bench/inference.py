@@ -50,7 +50,7 @@ def cli_rate(model, files, extra=(), reps:int=1, one_file=None):
     one = min(cli_seconds([*extra, '--model', model, one_file or files[0]]) for _ in range(2))
     full = min(cli_seconds([*extra, "--model", model, *files * reps]) for _ in range(2))
     print(f"  (console script: {len(files) * reps} files {full:.1f} s, one file {one:.1f} s)")
-    if full - one < 1: print(f"  (the work, {full - one:.1f} s, is within the start-up's noise of about 1 s: no rate; give more files, e.g. --photos 40)"); return float('nan'), one
+    if full - one < 1: print(f"  (the work, {full - one:.1f} s, is within the start-up's noise of about 1 s: no rate; give more files: --n for crops, --photos for photos)"); return float('nan'), one
     return (len(files) * reps - 1) / (full - one), one
 
 def ag_pass(ag, files):

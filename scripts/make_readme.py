@@ -33,6 +33,7 @@ def readme_text(nb=ROOT/'nbs'/'index.ipynb'):
     return '\n\n'.join(p for p in parts if p) + '\n\n' + FOOTER
 
 if __name__ == '__main__':
+    if {'-h', '--help'} & set(sys.argv[1:]): print(__doc__); sys.exit(0)  # the usage, nothing run or written
     text, readme = readme_text(), ROOT/'README.md'
     if '--check' in sys.argv[1:]:
         if readme.read_text() != text: sys.exit("README.md differs from nbs/index.ipynb: edit the notebook and run `make readme`.")

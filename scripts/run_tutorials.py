@@ -76,6 +76,7 @@ def tidy_file(path):
     subprocess.run([str(Path(sys.executable).parent/'nbdev_clean'), '--fname', str(path)], check=True, cwd=ROOT)
 
 if __name__ == '__main__':
+    if {'-h', '--help'} & set(sys.argv[1:]): print(__doc__); sys.exit(0)  # the usage, nothing run or written
     os.environ.pop('IN_TEST', None)
     nbs = sys.argv[1:] or sorted((ROOT/'nbs'/'tutorials').glob('*.ipynb'))
     sys.exit(0 if all([run(p) for p in nbs]) else 1)

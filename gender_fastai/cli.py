@@ -274,7 +274,7 @@ def export(model:str, # Model file to convert (.pkl or .safetensors), or a bundl
 @call_parse
 def evaluate(model:str, # Model file written by gender_fastai_train, or a bundled model: gender_faceresnet, gender_transfer or gender_resnet9
              data:Param("Labelled dataset folders or Kaggle datasets `owner/name`: several are evaluated together, each on its own split, with its count and accuracy on a line of its own and a subgroup of the audit", str, nargs='+'),
-             out:str='report', # Report folder (replaced atomically)
+             out:str='report', # Report folder (replaced atomically: a new folder, or an earlier report's; never one holding anything else, the current folder, or one holding or inside the data)
              split:str=None, # Split to evaluate: train, valid, test, all or unseen (every image the model never trained on); default: the dataset's own held-out split (validation, else test) less the images the model trained on; without one, every image it never trained on
              attrs:str=None, # CSV of per-image attributes (`file`, `age`, `race`) for the subgroup audit
              tta:bool=False, # Average predictions over the image and its mirror image
@@ -284,7 +284,7 @@ def evaluate(model:str, # Model file written by gender_fastai_train, or a bundle
     "Evaluate a model on labelled datasets and write a report with a subgroup audit"
     with user_errors('gender_fastai_evaluate'):
         from gender_fastai import evaluate as E  # Ctrl-C while fastai is imported: one line too
-        E.check_report_dir(out)
+        E.check_report_dir(out, [d for d in data if Path(d).exists()])  # before the model is read; `write_report` checks again with every image's folder
         if not Path(out).is_dir(): check_out_file(out, '--out')
         learn = trainable_model(model, trust)
         ev = E.evaluate(learn, data if len(data) > 1 else data[0], split=split, attrs=attrs, tta=tta, bs=bs, turn=turn)

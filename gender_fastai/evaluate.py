@@ -20,7 +20,7 @@ from fastcore.all import *
 from fastai.learner import Learner
 from .core import GenderError, GenderDataError, CLASSES, load_rgb, replace_dir
 from .faces import face_finder, head_turn
-from .data import load_items, get_data, verify_items, check_items, file_digests, _source_names, _shared_files, AGE_BANDS, age_band  # the audit's age bands: those `data.balance_weights` weighs by
+from .data import load_items, get_data, verify_items, check_items, file_digests, _source_names, _shared_files, AGE_BANDS, MAX_AGE, age_band  # the audit's age bands: those `data.balance_weights` weighs by
 from .inference import predict_probs, _classes
 from .learner import learn_history
 from .export import training_digests
@@ -188,7 +188,7 @@ def summary_text(s:dict):
 
 # %% ../nbs/08_evaluate.ipynb #88621ed1
 def read_attributes(csv):
-    "Per-image attributes from a CSV with a `file` column and any of `age`, `race`"
+    "Per-image attributes from a CSV with a `file` column (a path, or a bare file name) and any of `age`, `race`; an age outside 0 to `data.MAX_AGE` is read as unknown, with a warning"
     csv = Path(csv)
     if not csv.is_file(): raise GenderDataError(f"{csv}: no such attributes file.")
     try: a = pd.read_csv(csv)
@@ -198,15 +198,32 @@ def read_attributes(csv):
     if 'age' in a:
         age = pd.to_numeric(a.age, errors='coerce')
         if (bad := a.age[age.isna() & a.age.notna()]).size: raise GenderDataError(f"{csv}: ages must be numbers (years), not {', '.join(map(repr, bad.astype(str).unique()[:3]))}.")
-        a = a.assign(age=age)
+        if (odd := age.notna() & ~age.between(0, MAX_AGE)).any(): warnings.warn(f"{csv}: read {odd.sum()} age(s) outside 0-{MAX_AGE} as unknown (e.g. {age[odd].iloc[0]:g})")
+        a = a.assign(age=age.where(~odd))
     if 'race' in a: a = a.assign(race=a.race.where(a.race.isna(), a.race.astype(str)))  # numbers and names alike: one kind of group label
-    return a.assign(file=a.file.map(lambda f: Path(str(f)).name)).drop_duplicates('file').set_index('file')
+    return a.assign(file=a.file.astype(str)).reset_index(drop=True)
+
+def _attr_rows(df, attrs):
+    "The position of the row of `attrs` for each image of items `df` (-1: none): by path where its `file` holds one (links resolved), else by file name; a bare name that fits several images refused"
+    paths, names = {}, {}  # the first row of each
+    for i, f in enumerate(attrs.file):
+        if Path(f).name == f: names.setdefault(f, i)
+        else: paths.setdefault(os.path.realpath(f), i)
+    real = [os.path.realpath(p) for p in df.path]
+    rows, fits = [paths.get(r, -1) for r in real], {}
+    for r, row, p in zip(real, rows, df.path):
+        if row < 0 and Path(p).name in names: fits.setdefault(Path(p).name, {})[r] = p
+    if (n := next((n for n, s in fits.items() if len(s) > 1), None)):
+        a, b = list(fits[n].values())[:2]
+        raise GenderDataError(f"the attributes file names {n} without its folder, and {len(fits[n])} different images have that name ({a}, {b}): give their paths in its file column.")
+    return [row if row >= 0 else names.get(Path(p).name, -1) for row, p in zip(rows, df.path)]
 
 def add_attributes(df, attrs):
-    "Items `df` with the `age` / `race` columns of `attrs` joined by file name (a warning when it names none of them)"
-    cols, names = [c for c in ('age', 'race') if c in attrs], df.path.map(lambda p: Path(p).name)
-    if len(df) and not names.isin(attrs.index).any(): warnings.warn(f"the attributes file names none of the {len(df)} images (it is matched by file name, e.g. {names.iloc[0]}): no audit by age or race.")
-    return df.drop(columns=[c for c in cols if c in df]).join(attrs[cols], on=df.path.map(lambda p: Path(p).name))
+    "Items `df` with the `age` / `race` that `attrs` gives the images it names (by path where its `file` holds one, else by file name); other images, and its blank cells, leave what `df` had (e.g. from UTKFace names). A warning when it names none of them"
+    cols, rows = [c for c in ('age', 'race') if c in attrs], _attr_rows(df, attrs)
+    if len(df) and max(rows) < 0: warnings.warn(f"the attributes file names none of the {len(df)} images (it is matched by path, or by file name where it gives a bare one, e.g. {Path(df.path.iloc[0]).name}): no audit by age or race from it.")
+    got = attrs[cols].reindex(rows).set_axis(df.index)  # -1: no row, blank
+    return df.assign(**{c: got[c].combine_first(df[c]) if c in df else got[c] for c in cols})
 
 # %% ../nbs/08_evaluate.ipynb #9f9d6d48
 def true_and_probs(items, classes):

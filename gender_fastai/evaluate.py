@@ -172,11 +172,12 @@ def subgroup_table(df, min_n:int=30):
 
 # %% ../nbs/08_evaluate.ipynb #bf062b5e
 def subgroup_summary(table):
-    "Best and worst subgroup (among those not flagged small) and the accuracy gap between them"
-    t = table[~table.small & (table.kind != 'gender')]
-    if not len(t): t = table[~table.small]
-    if not len(t): return None
-    best, worst = t.loc[t.accuracy.idxmax()], t.loc[t.accuracy.idxmin()]
+    "Best and worst subgroup (among those not flagged small, age `unknown` never one) and the accuracy gap between them; `None` unless two such groups differ"
+    known = table[~table.small & (table.group != 'unknown')]
+    t = known[known.kind != 'gender']
+    if len(t) < 2: t = known  # the genders, then
+    if len(t) < 2: return None
+    best, worst = t.loc[t.accuracy.idxmax()], t.loc[t.accuracy.idxmin()] if t.accuracy.nunique() > 1 else t.iloc[-1]  # two rows, even where all are tied
     return dict(best=dict(best[['kind', 'group', 'n', 'accuracy']]), worst=dict(worst[['kind', 'group', 'n', 'accuracy']]),
                 gap=float(best.accuracy - worst.accuracy))
 

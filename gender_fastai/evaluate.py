@@ -250,10 +250,21 @@ class Evaluation:
     def __init__(self, items, metrics, subgroups, info, roots=()): store_attr()
     def __repr__(self): return f"Evaluation(n={self.metrics['n']}, accuracy={self.metrics['accuracy']:.4f}, roc_auc={self.metrics['roc_auc']:.4f})"
 
+def _drop_repeats(df):
+    "Items table `df` less its repeated rows of one image file (the same path), named in a warning: each image counts once"
+    if (k := int((rep := df.path.map(os.path.abspath).duplicated()).sum())): warnings.warn(f"dropped {k} repeated row(s) of an image file already listed (e.g. {df.path[rep].iloc[0]}): each image counts once")
+    return df[~rep]
+
+def _label_clashes(df):
+    "Warn once of the image files of items `df` whose bytes are also under another label: each is evaluated under both"
+    d = file_digests(df.path); n = pd.Series(df.label.values).groupby(d).nunique()
+    if (both := np.isin(d, n.index[n > 1]) & (d != 0)).any():
+        warnings.warn(f"{both.sum()} image file(s) have the same bytes as a file under another label (e.g. {df.path.iloc[np.flatnonzero(both)[0]]}): each is evaluated under both labels, so one of them is wrong whatever the model answers")
+
 def _dataset_items(learn, data, split, trained, name=None):
     "The items of one dataset (folder, Kaggle name or items table) to evaluate, marked `in_training` where `trained` (digests) is known, and how they were chosen: `(items, {'split', 'why'})`"
     table = isinstance(data, pd.DataFrame)
-    if table: data = check_items(data, 'An items table', splits=split not in ('all', 'unseen'))  # the splits matter only where one is chosen
+    if table: data = _drop_repeats(check_items(data, 'An items table', splits=split not in ('all', 'unseen')))  # the splits matter only where one is chosen
     df = (data if table else load_items(get_data(data), check=False, **getattr(learn, 'split', {}))).drop(columns='in_training', errors='ignore')  # a folder of one class is a test set too (its recall); marks of another model dropped
     if split in ('train', 'valid', 'test'): df = df[df.split == split]  # only these to digest
     if trained is not None:
@@ -285,6 +296,7 @@ def evaluate(learn:Learner, data, # A dataset folder or Kaggle name, a list of t
     parts = [(n, *_dataset_items(learn, s, split, trained, n)) for n, s in zip(names, sources)]
     if many: _shared_files({n: df for n, df, _ in parts}, sources)
     df = pd.concat([df.assign(source=n) for n, df, _ in parts], ignore_index=True) if many else parts[0][1]
+    _label_clashes(df)
     if attrs is not None: df = add_attributes(df, read_attributes(attrs))
     if turn: df = add_turns(df)
     items = predict_items(learn, df, bs=bs, tta=tta)

@@ -468,10 +468,11 @@ def _read_folders(ev:Evaluation):
 
 def write_report(ev:Evaluation, out, model:str='model', learn=None):
     "Write `out/README.md`, `out/metrics.json`, `out/predictions.csv` and PNG figures atomically (`out` checked by `check_report_dir` against the folders `ev` read); returns `out`"
-    out = Path(out).absolute(); check_report_dir(out, _read_folders(ev)); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}-', dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp's folder is private; a report is not
+    out = Path(out).absolute(); check_report_dir(out, _read_folders(ev)); tmp, figs = None, {}
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}-', dir=out.parent))
+        tmp.chmod(0o755)  # mkdtemp's folder is private; a report is not
         figs = {'confusion': plot_confusion(ev.metrics), 'roc': plot_roc(ev), 'reliability': plot_reliability(ev),
                 'wrong': plot_wrong(ev), 'subgroups': plot_subgroups(ev.subgroups), 'curves': plot_history(learn) if learn else None}
         paths = []
@@ -483,5 +484,9 @@ def write_report(ev:Evaluation, out, model:str='model', learn=None):
         predictions_table(ev).to_csv(tmp/'predictions.csv', index=False)
         (tmp/'README.md').write_text(model_card(ev, model, paths))
         replace_dir(tmp, out)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as e:  # a full disk, a folder that cannot hold files (/proc): one clear line, an earlier report kept
+        raise GenderError(f"{out}: cannot write the report there ({e.strerror or e}); nothing written.") from None
+    finally:
+        for fig in figs.values(): fig is None or plt.close(fig)  # this report's figures, also where it failed
+        if tmp: shutil.rmtree(tmp, ignore_errors=True)
     return out

@@ -284,9 +284,10 @@ def evaluate(model:str, # Model file written by gender_fastai_train, or a bundle
     "Evaluate a model on labelled datasets and write a report with a subgroup audit"
     with user_errors('gender_fastai_evaluate'):
         from gender_fastai import evaluate as E  # Ctrl-C while fastai is imported: one line too
+        from gender_fastai.inference import open_model
         E.check_report_dir(out, [d for d in data if Path(d).exists()])  # before the model is read; `write_report` checks again with every image's folder
         if not Path(out).is_dir(): check_out_file(out, '--out')
-        learn = trainable_model(model, trust)
+        learn = open_model(model, trust=trust)  # an ONNX file too: evaluation needs only its answers
         ev = E.evaluate(learn, data if len(data) > 1 else data[0], split=split, attrs=attrs, tta=tta, bs=bs, turn=turn)
         m, s = ev.metrics, E.subgroup_summary(ev.subgroups)
         print(E.split_text(ev.info))

@@ -153,14 +153,20 @@ def test_evaluate_bundled_model_by_name(small_dataset, tmp_path):
     assert 0 < wrong < 30 and f"{wrong} wrong answers of 60: " in (tmp_path/'report'/'README.md').read_text()  # 3 on these crops
     assert all(Path(f).is_absolute() and Path(f).is_file() for f in pr.file)  # readable from anywhere
 
-def test_export_and_evaluate_by_name_not_onnx(small_dataset, tmp_path):
-    "gender_fastai_export takes a bundled name; an ONNX file given to evaluate (or export) is one clear line"
+def test_export_and_evaluate_by_name_and_onnx(small_dataset, tmp_path):
+    "gender_fastai_export takes a bundled name; gender_fastai_evaluate takes the ONNX file it writes (the same answers as the model it came from); an ONNX file given to export is one clear line"
     r = run('gender_fastai_export', 'gender_transfer', tmp_path/'t.onnx')
     assert r.returncode == 0 and (tmp_path/'t.onnx').is_file(), r.stderr
-    for cmd, args in (('gender_fastai_evaluate', [small_dataset, '--out', tmp_path/'report']), ('gender_fastai_export', [tmp_path/'t2.safetensors'])):
-        r = run(cmd, tmp_path/'t.onnx', *args)
-        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and 'an ONNX model only predicts' in r.stderr, r.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['t.onnx']
+    r = run('gender_fastai_export', tmp_path/'t.onnx', tmp_path/'t2.safetensors')
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and 'an ONNX model only predicts' in r.stderr, r.stderr
+    acc = {}
+    for m in (tmp_path/'t.onnx', 'gender_transfer'):
+        out = tmp_path/f'report_{Path(m).suffix[1:] or "bundled"}'
+        r = run('gender_fastai_evaluate', m, small_dataset, '--split', 'valid', '--out', out)
+        assert r.returncode == 0 and (out/'metrics.json').is_file(), r.stderr
+        acc[out.name] = json.loads((out/'metrics.json').read_text())['metrics']['accuracy']
+    assert acc['report_onnx'] == acc['report_bundled'], acc
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['report_bundled', 'report_onnx', 't.onnx']
 
 @pytest.mark.parametrize('case, message', [
     ('empty', 'not a dataset layout I know'),

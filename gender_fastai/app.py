@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 from fastcore.script import call_parse, Param
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)  # torch's notice about jit, raised when fastai is imported
-    from gender_fastai.core import GenderError, GenderDataError, open_face, torch_threads, _to_rgb, _size_error, _pixel_limit, _unreadable_error, _reason
+    from gender_fastai.core import GenderError, GenderDataError, open_face, torch_threads, upright_rgb, _to_rgb, _size_error, _pixel_limit, _unreadable_error, _reason
     from gender_fastai.faces import face_detector
     from gender_fastai.modelfile import model_record, digest_set
     from gender_fastai.inference import open_model, model_path, predict_probs, predict_faces, OnnxModel, _classes, _whole_chunks, _models_ready
@@ -45,7 +45,7 @@ def _image_of(photo, name:str='image'):
         h, w = photo.shape[:2]
     else: w, h = photo.size
     if e := _size_error(name, w, h, _pixel_limit(w, h)): raise e
-    try: return _to_rgb(Image.fromarray(np.ascontiguousarray(photo)) if isinstance(photo, np.ndarray) else ImageOps.exif_transpose(photo))
+    try: return _to_rgb(Image.fromarray(np.ascontiguousarray(photo))) if isinstance(photo, np.ndarray) else upright_rgb(photo)
     except Exception as e: raise _unreadable_error(name, e) from None  # an image opened from a damaged file fails when its pixels are read
 
 def read_photo(photo):

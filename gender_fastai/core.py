@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CLASSES', 'IMG_EXTS', 'MAX_PIXELS', 'MIN_SIDE', 'DRAFT', 'POOL_FILES', 'GenderError', 'GenderDataError', 'out_file',
            'atomic_path', 'replace_dir', 'sample_data', 'image_files', 'image_paths', 'cache_dir', 'prune_cache',
-           'cpu_name', 'cpu_flags', 'cpu_bf16', 'cached_choice', 'check_threshold', 'open_face', 'load_rgb',
-           'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
+           'cpu_name', 'cpu_flags', 'cpu_bf16', 'cached_choice', 'check_threshold', 'upright_rgb', 'open_face',
+           'load_rgb', 'open_photo', 'unreadable', 'undecodable', 'squished', 'DecodePool', 'decode_pool', 'read_ahead',
            'squished_chunks', 'torch_threads', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #dd07312e
@@ -45,8 +45,14 @@ def out_file(path, example:str='model.safetensors'): # A file name the message s
     up = next((q for q in path.absolute().parents if os.path.lexists(q)), None)
     if up is not None and not up.exists(): raise GenderError(f"{path}: {up} is a broken link (to {os.readlink(up)}): it cannot be written there.")
     if up is not None and not up.is_dir(): raise GenderError(f"{path}: {up} is a file, not a folder: it cannot be written there.")
-    if up is not None and not os.access(up, os.W_OK): raise GenderError(f"{path}: the folder {up} is not writable.")
+    if up is not None and not _can_write_in(up): raise GenderError(f"{path}: the folder {up} is not writable.")
     return path
+
+def _can_write_in(folder):
+    "Whether a file can be made in `folder`: tried, as permission bits do not bind root and /proc or a read-only mount refuse what `os.access` allows"
+    try: fd, p = tempfile.mkstemp(prefix='.gender_fastai-', suffix='.probe', dir=folder)
+    except OSError: return False
+    os.close(fd); os.unlink(p); return True
 
 @contextlib.contextmanager
 def atomic_path(path, mode:int=0o644):
@@ -216,6 +222,11 @@ def _to_rgb(im):
     if im.mode in ('RGBA', 'LA', 'PA', 'RGBa') or 'transparency' in im.info:
         im = Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA'))
     return im.convert('RGB')
+
+def upright_rgb(im):
+    "PIL image `im` as `open_face` reads a file of it: turned upright by its EXIF orientation where it has one, in 8-bit RGB (16-bit scaled, transparency on white)"
+    if im.getexif().get(0x0112, 1) not in (0, 1): im = ImageOps.exif_transpose(im)
+    return im if im.mode == 'RGB' else _to_rgb(im)
 
 DRAFT = 4
 "`open_face(..., draft=DRAFT * size)`: JPEGs at least this many times the model's input size are decoded at a reduced DCT scale"

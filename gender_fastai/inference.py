@@ -16,7 +16,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from PIL import Image
 import gender_fastai
 from fastcore.all import *
-from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, _reason, _to_rgb
+from .core import GenderError, CLASSES, IMG_EXTS, image_paths, check_threshold, DRAFT, open_face, open_photo, load_rgb, moved_names, torch_threads, cached_choice, cpu_name, decode_pool, squished_chunks, read_ahead, upright_rgb, _reason
 from .faces import find_faces, face_box, face_chips, face_finder, model_input, input_draft
 from .core import cpu_bf16
 from .modelfile import GenderModelError, SAFE_FORMAT, is_safe, read_safe, load_pickle, check_backbone_file, BUNDLED_MODELS, bundled_model_path, default_model_path, model_path, bundled_file_name, MODEL_SUFFIXES, model_record
@@ -306,7 +306,7 @@ def _bf16_probs(learn, fp32, bf16, x):
 # %% ../nbs/07_inference.ipynb #6a434d39
 def _inputs(imgs, size:int, align:float, ready:bool):
     "`uint8` array `(n, size, size, 3)` of what the model sees of `imgs` (paths, bytes, PIL images; with `ready`, model inputs, also `uint8` arrays)"
-    ims = [(im if im.mode == 'RGB' else _to_rgb(im)) if isinstance(im, Image.Image) else im if isinstance(im, np.ndarray) else open_face(im, draft=input_draft(size, align))
+    ims = [upright_rgb(im) if isinstance(im, Image.Image) else im if isinstance(im, np.ndarray) else open_face(im, draft=input_draft(size, align))
            for im in (list(imgs) if isinstance(imgs, np.ndarray) else L(imgs))]  # a PIL image of any mode (16-bit, transparent, CMYK) as a file of it is read
     return np.stack([im if isinstance(im, np.ndarray) else np.asarray(im.convert('RGB') if ready else model_input(im, size, align)) for im in ims])
 
@@ -544,7 +544,7 @@ def predict_faces(learn, # A `Learner`, `TorchModel` or `OnnxModel`
                   finder=None, # The face finder (`faces.face_finder`; default: this thread's)
                   bf16:bool=None): # See `predict_files`
     "Table of the faces in `photo`: `face`, box `left top right bottom`, `score`, `label`, `probability`"
-    if isinstance(photo, Image.Image): return _faces_of(learn, photo if photo.mode == 'RGB' else _to_rgb(photo), (1., 1.), detector, upsample, int8, finder, bf16)  # any mode (16-bit, transparent) as a file of it is read
+    if isinstance(photo, Image.Image): return _faces_of(learn, upright_rgb(photo), (1., 1.), detector, upsample, int8, finder, bf16)  # as a file of it is read: upright by its EXIF, any mode (16-bit, transparent)
     if not isinstance(photo, (str, os.PathLike, bytes)): raise GenderError(f"predict_faces takes an image file's path, its bytes or a PIL image, not a {type(photo).__name__}: for an array, pass PIL.Image.fromarray(array).")
     finder = finder or (face_finder() if detector is None and upsample is None else None)
     return _faces_of(learn, *open_photo(photo, getattr(finder, 'max_side', None)), detector, upsample, int8, finder, bf16)  # a JPEG decoded no larger than the finder searches it

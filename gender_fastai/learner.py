@@ -505,6 +505,8 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if not (isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and epochs >= 1): raise GenderError(f"epochs={epochs}: train for a whole number of epochs, 1 or more (e.g. {DEFAULT_EPOCHS}).")
     if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0): raise GenderError(f"lr={lr}: the learning rate is a number above 0, e.g. {a.lr} ({arch}'s default).")
     if not (isinstance(bs, numbers.Integral) and bs >= 1): raise GenderError(f"bs={bs}: a batch holds 1 image or more.")
+    if bs < 2 and a.frozen: raise GenderError(f"bs={bs}: {arch}'s head normalises each batch (batch norm), which needs 2 images or more a batch: give bs=2 or more.")
+    if not (isinstance(split_seed, numbers.Integral) and not isinstance(split_seed, bool) and 0 <= split_seed < 2 ** 32): raise GenderError(f"split_seed={split_seed}: the seed of the validation split is a whole number from 0 to 2**32 - 1, e.g. 42.")
     check_size(arch, size, a.min_size, a.size)
     epochs, size, bs = int(epochs), int(size), int(bs)  # numpy's whole numbers as Python's (the settings are written as JSON)
     if checkpoint: out_file(checkpoint, 'run.ckpt')  # a folder there: said now, not after the first epoch

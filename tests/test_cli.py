@@ -67,11 +67,22 @@ def test_exported_model_predicts_in_fresh_process(model, gender_path):
     (['--arch', 'resnet9', '--unfreeze', '0.1'], 'unfreeze trains a frozen body with the head: resnet9 has none'),
     (['--distil', '0.3'], '--distil is the teacher\'s weight in the training targets: add --teacher MODEL'),
     (['--age_balance', '2'], 'age_balance=2.0: it is the exponent of the age balancing, a number from 0 (off) to 1'),
+    (['--log', '/proc/runs.csv'], '--log /proc/runs.csv: its folder is not writable'),  # found after the training and its export, leaving a checkpoint that refused the next run
+    (['--out', '/proc/m.pkl'], '--out /proc/m.pkl: its folder is not writable'),  # found after the first epoch
+    (['--out', 'same.pkl', '--log', 'same.pkl'], "--log same.pkl is the model's own file"),
+    (['--bs', '1'], "bs=1: transfer's head normalises each batch (batch norm)"),
+    (['--split_seed', '-1'], 'split_seed=-1: the seed of the validation split is a whole number from 0 to 2**32 - 1'),
 ])
 def test_train_bad_input_one_line(args, message, small_dataset):
     r = run('gender_fastai_train', *(['--data', small_dataset] if '--data' not in args else []), *args, '--epochs', '1')
     assert r.returncode == 2 and r.stdout == ''
     assert r.stderr.startswith('gender_fastai_train: error: ') and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+def test_train_diverged_writes_nothing(tmp_path, small_dataset):
+    "A run whose validation loss explodes (finite, not NaN) exports nothing and leaves nothing to resume"
+    r = run('gender_fastai_train', '--data', small_dataset, '--arch', 'resnet9', '--epochs', '1', '--bs', '40', '--lr', '100', '--out', tmp_path/'m.pkl')
+    assert r.returncode == 2 and 'the training diverged (train again with a lower --lr); nothing written.' in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['runs.csv']  # the run is logged; no model, no checkpoint
 
 def test_train_one_class_folder(tmp_path, small_dataset):
     import shutil

@@ -178,10 +178,10 @@ def _class_rows(folder, split,
 
 # %% ../nbs/02_data.ipynb #cda74f8b
 def folder_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both classes in each split
-    "Items table from split folders with one folder per class, or bare class folders"
+    "Items table from split folders with one folder per class (two folders of one split, `Training/` and `train/`, merged), or bare class folders"
     path = Path(path)
-    splits = {_SPLITS[d.name.lower()]: d for d in _subdirs(path) if d.name.lower() in _SPLITS}
-    rows = [r for s,d in splits.items() for r in _class_rows(d, s)] if splits else _class_rows(path, 'train', inner=True)
+    splits = [(_SPLITS[d.name.lower()], d) for d in _subdirs(path) if d.name.lower() in _SPLITS]  # a list: two folders of one split both read
+    rows = [r for s,d in splits for r in _class_rows(d, s)] if splits else _class_rows(path, 'train', inner=True)
     df = pd.DataFrame(rows, columns=['path', 'label', 'split'])
     if not (df.split == 'valid').any(): df = _carve_valid(df, valid_pct, seed)
     return _check_classes(df, path) if check else df.reset_index(drop=True)

@@ -112,9 +112,14 @@ class FakeKaggleApi:
             for k,v in self.files.items(): z.writestr(k, v)
 
 # %% ../nbs/02_data.ipynb #e5d7d137
+def _no_file(p):
+    "Refuse path `p` when it is a file: a dataset is a folder"
+    if Path(p).is_file(): raise GenderDataError(f"{p} is a file, not a dataset folder: a dataset is a folder of images (e.g. Training/female/*.jpg) "
+                                                "or a Kaggle dataset name like cashutosh/gender-classification-dataset; to classify an image, use gender_fastai_predict.")
+
 def get_data(source): # A local folder, or a Kaggle dataset (`owner/name` or a key of `KAGGLE_DATASETS`)
     "The local folder of `source`, downloading it from Kaggle on first use"
-    p = Path(source).expanduser()
+    p = Path(source).expanduser(); _no_file(p)
     if p.exists(): return p
     if str(source) in KAGGLE_DATASETS or is_kaggle_name(source):
         try: return download_kaggle(str(source))
@@ -268,6 +273,7 @@ def fake_celeba(dest, n=20, src=None, csv=False):
 def detect_layout(path):
     "`(layout, root)` of a dataset folder: layout is 'folders', 'utkface', 'celeba' or 'class' (a folder of one class, named as it)"
     path = Path(path)
+    _no_file(path)
     if not path.is_dir(): raise GenderDataError(f"{path}: no such folder.")
     if any((path/f'list_attr_celeba.{e}').exists() for e in ('txt', 'csv')): return 'celeba', path
     one = _one_class(path)

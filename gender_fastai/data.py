@@ -220,15 +220,28 @@ def utkface_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: bot
     return _check_classes(df, path) if check else df.reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #075859f5
+_CELEBA_FORMS = {'list_attr_celeba.txt': "its number of images on the first line, the attribute names (Male among them) on the second, then a line per image: its file name and 1 or -1 for each attribute",
+                 'list_attr_celeba.csv': "a header row (image_id and the attribute names, Male among them), then a row per image: its file name and 1 or -1 for each attribute",
+                 'list_eval_partition.txt': "a line per image: its file name and its partition (0 train, 1 valid, 2 test)",
+                 'list_eval_partition.csv': "a header row (image_id,partition), then a row per image: its file name and its partition (0 train, 1 valid, 2 test)"}
+
+def _celeba_txt(f, col):
+    "CelebA's text table `f`: with its count and header lines (the attributes), or without (the partition: column `col`)"
+    with open(f) as fh: first = fh.readline().split()
+    counted = len(first) == 1 and first[0].isdigit()
+    t = pd.read_csv(f, sep=r'\s+', skiprows=1 if counted else 0, header=0 if counted else None, index_col=0)
+    if not counted: t.columns = [col]
+    return t
+
 def _celeba_table(path, stem, col):
-    "Column `col` of CelebA's `stem.txt` or `stem.csv`, indexed by image file name, or `None`"
-    if (f := path/f'{stem}.csv').exists(): t = pd.read_csv(f, index_col=0)
-    elif (f := path/f'{stem}.txt').exists():
-        with open(f) as fh: first = fh.readline().split()
-        t = pd.read_csv(f, sep=r'\s+', skiprows=1 if len(first) == 1 else 0, header=0 if len(first) == 1 else None, index_col=0)
-        if len(first) != 1: t.columns = [col]
+    "Column `col` of CelebA's `stem.txt` or `stem.csv`, indexed by image file name, or `None`; a file not laid out as CelebA's is an error that names it"
+    if (f := path/f'{stem}.csv').exists(): read = lambda: pd.read_csv(f, index_col=0)
+    elif (f := path/f'{stem}.txt').exists(): read = lambda: _celeba_txt(f, col)
     else: return None
-    if col not in t.columns: raise GenderDataError(f"{f}: no {col!r} column.")
+    try: t = read()
+    except ValueError as e:  # pandas' ParserError and EmptyDataError, UnicodeDecodeError, a length mismatch
+        raise GenderDataError(f"{f}: cannot be read as CelebA's {f.name} ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:100]}); expected {_CELEBA_FORMS[f.name]}.") from None
+    if col not in t.columns: raise GenderDataError(f"{f}: no {col!r} column; expected {_CELEBA_FORMS[f.name]}.")
     return t[col]
 
 def _celeba_dir(path):

@@ -501,6 +501,11 @@ def check_items(df, what:str='The items table',
             raise GenderDataError(f"{what} has {int(bad.sum())} row(s) whose {col} is not {ok} (the first: {v} in row {df.index[bad][0]}): fix or drop them.")
     return df if label.equals(df.label) and split.equals(df.split) else df.assign(label=label, split=split)
 
+def _drop_repeats(df):
+    "Items table `df` less its repeated rows of one image file (the same path), named in a warning: each image counts once"
+    if (k := int((rep := df.path.map(os.path.abspath).duplicated()).sum())): warnings.warn(f"dropped {k} repeated row(s) of an image file already listed (e.g. {df.path[rep].iloc[0]}): each image counts once")
+    return df[~rep]
+
 # %% ../nbs/02_data.ipynb #c95dd4c6
 _DIGESTS = {}  # (file, size, modification and change times) -> digest: a learner saved or evaluated again does not read its images again
 
@@ -575,6 +580,18 @@ def gender_block(size:int=32, # Square training size in px
                      batch_tfms=[*([PadCropFlip(pad)] if pad else []), *([PhotoAug(photo_aug, p_gray=0.1 if photo_aug else 0., p_occlude=occlude)] if photo_aug or occlude else []), Normalize.from_stats(*stats)])
 
 # %% ../nbs/02_data.ipynb #0de45116
+def _training_table(df):
+    "Items table `df` to train on, its words checked (`check_items`), its repeated rows dropped, with images of both classes in its train and valid splits"
+    df = _drop_repeats(check_items(df))
+    for s, how in (('train', "give the rows to train on the split 'train'"), ('valid', "give some rows (a fifth, say) the split 'valid': they are held out to measure the model")):
+        if not (df.split == s).any(): raise GenderDataError(f"The items table has no {s!r} rows: {how}; or pass the dataset folder, whose images load_items splits.")
+    return _check_classes(df, 'The items table')
+
+def _readable(df, strict):
+    "Items `df` less its unreadable images (`verify_items`), still with images of both classes in its train and valid splits"
+    kept = verify_items(df, strict, decode=True)
+    return kept.reset_index(drop=True) if len(kept) == len(df) else _check_classes(kept, f"after leaving out {len(df) - len(kept)} unreadable image(s)")
+
 def default_workers():
     "DataLoader worker processes: 0 on small CPU-only machines, where extra processes steal the model's cores"
     return 0 if (os.cpu_count() or 1) <= 4 and not torch.cuda.is_available() else min(8, os.cpu_count() // 2)
@@ -590,8 +607,8 @@ def gender_dls(source, # Dataset folder or Kaggle name, a list of them, or an it
                age_balance:float=0., # Training rows with an age drawn with weight (rows of their source, age band and class) ** -age_balance (`balance_weights`); 0: off
                **kwargs):
     "fastai `DataLoaders` for a gender dataset; normalisation stats from the training split unless given"
-    df = check_items(source) if isinstance(source, pd.DataFrame) else load_sources(source, valid_pct, seed)
-    df = _check_classes(verify_items(df[df.split != 'test'], strict, decode=True), 'after leaving out unreadable images').assign(is_valid=lambda d: d.split == 'valid')
+    df = _training_table(source) if isinstance(source, pd.DataFrame) else load_sources(source, valid_pct, seed)
+    df = _readable(df[df.split != 'test'], strict).assign(is_valid=lambda d: d.split == 'valid')
     report_duplicates(df)
     if stats is None: stats = image_stats(df.path[~df.is_valid], size, align=align)
     nw = default_workers() if num_workers is None else num_workers

@@ -20,7 +20,7 @@ from fastcore.all import *
 from fastai.learner import Learner
 from .core import GenderError, GenderDataError, CLASSES, load_rgb, replace_dir
 from .faces import face_finder, head_turn
-from .data import load_items, get_data, verify_items, check_items, file_digests, _source_names, _shared_files, AGE_BANDS, MAX_AGE, age_band  # the audit's age bands: those `data.balance_weights` weighs by
+from .data import load_items, get_data, verify_items, check_items, file_digests, _source_names, _shared_files, _drop_repeats, AGE_BANDS, MAX_AGE, age_band  # the audit's age bands: those `data.balance_weights` weighs by
 from .inference import predict_probs, _classes
 from .learner import learn_history
 from .export import training_digests
@@ -249,11 +249,6 @@ class Evaluation:
     "Predicted items, metrics and subgroup table of a model on a dataset (and the dataset folders it read, `roots`)"
     def __init__(self, items, metrics, subgroups, info, roots=()): store_attr()
     def __repr__(self): return f"Evaluation(n={self.metrics['n']}, accuracy={self.metrics['accuracy']:.4f}, roc_auc={self.metrics['roc_auc']:.4f})"
-
-def _drop_repeats(df):
-    "Items table `df` less its repeated rows of one image file (the same path), named in a warning: each image counts once"
-    if (k := int((rep := df.path.map(os.path.abspath).duplicated()).sum())): warnings.warn(f"dropped {k} repeated row(s) of an image file already listed (e.g. {df.path[rep].iloc[0]}): each image counts once")
-    return df[~rep]
 
 def _label_clashes(df):
     "Warn once of the image files of items `df` whose bytes are also under another label: each is evaluated under both"

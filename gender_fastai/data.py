@@ -172,24 +172,21 @@ def _class_split(d, f, split):
     parts = f.relative_to(d).parts
     return _SPLITS.get(parts[0].lower(), split) if len(parts) > 1 else split
 
-def _label_rows(d, split,
-                inner:bool=False): # Split folders inside the class folder (`female/test/`) give their images' split
-    "Rows of the images of class folder `d`, labelled as it is named, in `split`"
-    return [(str(f), class_name(d.name), _class_split(d, f, split) if inner else split) for f in _class_images(d)]
-
-def _class_rows(folder, split, inner:bool=False):
-    "Rows of the class folders in `folder` (`_label_rows`), or an error naming any other folder in it"
-    if bad := [d.name for d in _subdirs(folder) if class_name(d.name) is None]:
-        raise GenderDataError(f"{folder}: unexpected class folder(s) {bad}; expected only female/ and male/ (or Female/Male, women/men).")
-    return [r for d in _subdirs(folder) for r in _label_rows(d, split, inner)]
+def _class_rows(folder, split,
+                inner:bool=False): # Split folders inside the class folders (`female/test/`) give their images' split
+    rows, bad = [], []
+    for d in _subdirs(folder):
+        if (lbl := class_name(d.name)) is None: bad.append(d.name)
+        else: rows += [(str(f), lbl, _class_split(d, f, split) if inner else split) for f in _class_images(d)]
+    if bad: raise GenderDataError(f"{folder}: unexpected class folder(s) {bad}; expected only female/ and male/ (or Female/Male, women/men).")
+    return rows
 
 # %% ../nbs/02_data.ipynb #cda74f8b
 def folder_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both classes in each split
-    "Items table from split folders with one folder per class (two folders of one split, `Training/` and `train/`, merged; class folders beside them are training images), or bare class folders"
-    path = Path(path); subs = _subdirs(path)
-    splits = [(_SPLITS[d.name.lower()], d) for d in subs if d.name.lower() in _SPLITS]  # a list: two folders of one split both read
-    if not splits: rows = _class_rows(path, 'train', inner=True)
-    else: rows = [r for s,d in splits for r in _class_rows(d, s)] + [r for d in subs if class_name(d.name) for r in _label_rows(d, 'train', inner=True)]  # female/ beside test/: as female/ with test/ inside
+    "Items table from split folders with one folder per class (two folders of one split, `Training/` and `train/`, merged), or bare class folders"
+    path = Path(path)
+    splits = [(_SPLITS[d.name.lower()], d) for d in _subdirs(path) if d.name.lower() in _SPLITS]  # a list: two folders of one split both read
+    rows = [r for s,d in splits for r in _class_rows(d, s)] if splits else _class_rows(path, 'train', inner=True)
     df = pd.DataFrame(rows, columns=['path', 'label', 'split'])
     if not (df.split == 'valid').any(): df = _carve_valid(df, valid_pct, seed)
     return _check_classes(df, path) if check else df.reset_index(drop=True)

@@ -186,6 +186,8 @@ def folder_items(path, valid_pct=0.2, seed=42, check:bool=True): # `check`: both
     "Items table from split folders with one folder per class (two folders of one split, `Training/` and `train/`, merged), or bare class folders"
     path = Path(path)
     splits = [(_SPLITS[d.name.lower()], d) for d in _subdirs(path) if d.name.lower() in _SPLITS]  # a list: two folders of one split both read
+    if splits and (beside := [d.name + '/' for d in _subdirs(path) if class_name(d.name)]):  # which split would they be? (read as training, a copy of the whole dataset would leak its validation images into training)
+        raise GenderDataError(f"{path}: class folder(s) {', '.join(beside)} beside the split folder(s) {', '.join(d.name + '/' for _, d in splits)}: it is not clear which split their images are in. Move them into a split folder (e.g. Training/), or give a folder holding only one of the two layouts.")
     rows = [r for s,d in splits for r in _class_rows(d, s)] if splits else _class_rows(path, 'train', inner=True)
     df = pd.DataFrame(rows, columns=['path', 'label', 'split'])
     if not (df.split == 'valid').any(): df = _carve_valid(df, valid_pct, seed)

@@ -110,8 +110,10 @@ def _gone(p):
 def image_paths(paths, # A file or folder, or a list of them
                 problems:dict=None): # A dict to fill: given, the paths that do not exist and the broken links named as images in the folders are listed too, in their places, each with its reason here (`{path: reason}`), instead of stopping at the first or skipping them
     "Files in `paths`, with folders expanded to the images inside them (recursively, sorted; links to folders followed, each folder once and none above the folder given; hidden files skipped)"
-    out = []
-    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
+    out, given = [], [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if (odd := next((p for p in given if not isinstance(p, (str, os.PathLike))), None)) is not None:
+        raise GenderError(f"Give paths of image files or folders here, not a {type(odd).__name__}: images already in memory (PIL images, bytes) go to predict_probs, or to predict_faces one photo at a time.")
+    for p in map(Path, given):
         if p.is_dir(): out += _folder_images(p, problems)
         elif p.is_file(): out.append(p)
         elif p.exists(): raise GenderError(f"{p}: not a file or folder (a pipe or device?): give image files.")

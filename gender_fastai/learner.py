@@ -303,7 +303,7 @@ class EpochCheckpoint(Callback):
         if self.logger: self.logger(self.recorder.log)
 
 # %% ../nbs/05_learner.ipynb #2e056504
-_UNSET = dict(smooth=0., occlude=0., balance=False, age_balance=0., features=False, bf16=False, unfreeze=None, teacher=None, distil=None)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
+_UNSET = dict(smooth=0., occlude=0., balance=False, age_balance=0., features=False, bf16=False, unfreeze=None, teacher=None, distil=None, best=False)  # what a setting `train_model` leaves out when off means (and in checkpoints made before it existed)
 
 def load_checkpoint(path, config:dict):
     "The state saved by `EpochCheckpoint` at `path`, checked against this run's `config`"
@@ -531,7 +531,7 @@ def train_model(data, # Dataset folder or Kaggle name, a list of them (merged by
     if log and not callable(log): check_run_log(log)
     what = f'items table of {len(data)}' if isinstance(data, pd.DataFrame) else ' + '.join(str(Path(d).resolve()) if Path(d).exists() else str(d) for d in L(data))
     config = dict(data=what, arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, seed=seed, split_seed=split_seed, weighted=weighted, **({'bf16': True} if bf16 else {}), **({'align': align} if align is not None else {}),
-                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'age_balance': age_balance} if age_balance else {}), **({'features': True} if features else {}),
+                  **({'photo_aug': photo_aug} if photo_aug is not None else {}), **({'occlude': occlude} if occlude else {}), **({'balance': True} if balance else {}), **({'age_balance': age_balance} if age_balance else {}), **({'features': True} if features else {}), **({'best': True} if save_best else {}),
                   **({'smooth': smooth} if smooth else {}), **({'unfreeze': unfreeze} if unfreeze else {}), **({'teacher': teacher_key(teacher), 'distil': distil} if teacher is not None else {}),
                   **{k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items() if isinstance(v, (int, float, str, Path))})
     if resume and not checkpoint: raise GenderError("resume=True needs the checkpoint path to resume from.")
